@@ -1,0 +1,315 @@
+package convert
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Warning is a problem that does not stop an Ingress from being served.
+type Warning struct {
+	// Field is the path of the field concerned, such as spec.tls[0].hosts[1].
+	Field string
+	// Message says what is wrong, why, and what to write instead.
+	Message string
+}
+
+// String renders the warning as kubectl shows admission warnings.
+func (w Warning) String() string { return w.Field + ": " + w.Message }
+
+// Diagnostics are the errors and warnings of one Ingress.
+type Diagnostics struct {
+	Errors   field.ErrorList
+	Warnings []Warning
+}
+
+func (d *Diagnostics) warn(f *field.Path, format string, args ...any) {
+	d.Warnings = append(d.Warnings, Warning{Field: f.String(), Message: fmt.Sprintf(format, args...)})
+}
+
+// destination is a resolved Service backend.
+type destination struct {
+	Host string
+	Port uint32
+}
+
+func (d destination) String() string { return fmt.Sprintf("%s:%d", d.Host, d.Port) }
+
+// route is one servable Ingress path.
+type route struct {
+	Host  string
+	Match Match
+	Dest  destination
+	Field string // the path's field, for messages
+	Name  string // the HTTPRoute name
+	from  *Analysis
+	seq   int // order of appearance in its Ingress
+}
+
+// Analysis is one of our Ingresses as conversion sees it: what it routes and
+// what is wrong with it.
+type Analysis struct {
+	Ingress     *networkingv1.Ingress
+	Diagnostics Diagnostics
+	// Hosts are the rule hosts in order of appearance ("" for none).
+	Hosts    []string
+	routes   []route
+	fallback *destination // from spec.defaultBackend
+}
+
+// Key is the Ingress's namespace/name.
+func (a *Analysis) Key() types.NamespacedName {
+	return types.NamespacedName{Namespace: a.Ingress.Namespace, Name: a.Ingress.Name}
+}
+
+// VirtualServiceHosts are the hosts ("" is "*") whose VirtualService this
+// Ingress contributes to: its rule hosts, and "" for a defaultBackend.
+func (a *Analysis) VirtualServiceHosts() []string {
+	if a.Ingress.Spec.DefaultBackend == nil {
+		return a.Hosts
+	}
+	for _, h := range a.Hosts {
+		if h == "" {
+			return a.Hosts
+		}
+	}
+	return append(append([]string(nil), a.Hosts...), "")
+}
+
+// older orders Ingresses by creation, then namespace and name.
+func older(a, b *networkingv1.Ingress) bool {
+	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	return a.Name < b.Name
+}
+
+// Analyze interprets one Ingress that Owns accepted: the meaning of its
+// paths, its backends, its TLS entries, and every problem of SPEC section 3
+// that needs no other Ingress.
+func (s Settings) Analyze(ing *networkingv1.Ingress, c Cluster) *Analysis {
+	a := &Analysis{Ingress: ing, Hosts: RuleHosts(ing)}
+	d := &a.Diagnostics
+	spec := field.NewPath("spec")
+	if _, ok := ing.Annotations[ClassAnnotation]; ok {
+		d.warn(field.NewPath("metadata", "annotations").Key(ClassAnnotation),
+			"deprecated since Kubernetes 1.18; set spec.ingressClassName to an IngressClass whose controller is %s instead", ControllerName)
+	}
+	for ri, rule := range ing.Spec.Rules {
+		if rule.HTTP == nil {
+			continue
+		}
+		for pi, p := range rule.HTTP.Paths {
+			f := spec.Child("rules").Index(ri).Child("http", "paths").Index(pi)
+			m, problem := Interpret(p.Path, p.PathType)
+			if problem != "" {
+				d.Errors = append(d.Errors, field.Invalid(f.Child("path"), p.Path, problem))
+				continue
+			}
+			if p.PathType == nil {
+				pt, why := DefaultPathType(p.Path)
+				d.Warnings = append(d.Warnings, DefaultingWarning(f.Child("pathType").String(), p.Path, pt, why))
+			}
+			dest, ok := s.resolve(p.Backend, f.Child("backend"), ing.Namespace, c, d)
+			if !ok {
+				continue
+			}
+			a.routes = append(a.routes, route{
+				Host: rule.Host, Match: m, Dest: dest, Field: f.String(),
+				Name: fmt.Sprintf("%s/%s/rules/%d/paths/%d", ing.Namespace, ing.Name, ri, pi),
+				from: a, seq: len(a.routes),
+			})
+		}
+	}
+	if b := ing.Spec.DefaultBackend; b != nil {
+		if dest, ok := s.resolve(*b, spec.Child("defaultBackend"), ing.Namespace, c, d); ok {
+			a.fallback = &dest
+		}
+	}
+	s.checkTLS(a, c)
+	return a
+}
+
+// resolve turns a backend into a destination, recording why it cannot.
+func (s Settings) resolve(b networkingv1.IngressBackend, f *field.Path, ns string, c Services, d *Diagnostics) (destination, bool) {
+	if r := b.Resource; r != nil {
+		group := ""
+		if r.APIGroup != nil {
+			group = *r.APIGroup
+		}
+		d.Errors = append(d.Errors, field.Invalid(f.Child("resource"), fmt.Sprintf("%s/%s/%s", group, r.Kind, r.Name),
+			"Istio routes Ingress traffic only to Services and ignores resource backends; use backend.service with a Service name and port"))
+		return destination{}, false
+	}
+	svc := b.Service
+	if svc == nil || svc.Name == "" {
+		d.Errors = append(d.Errors, field.Required(f.Child("service"), "Istio needs a Service to route to; set backend.service.name and port"))
+		return destination{}, false
+	}
+	host := fmt.Sprintf("%s.%s.svc.%s", svc.Name, ns, s.DomainSuffix)
+	pf := f.Child("service", "port")
+	if svc.Port.Name == "" {
+		if svc.Port.Number <= 0 {
+			d.Errors = append(d.Errors, field.Required(pf, "Istio needs a Service port; set port.number or port.name"))
+			return destination{}, false
+		}
+		return destination{Host: host, Port: uint32(svc.Port.Number)}, true
+	}
+	obj, ok := c.Service(ns, svc.Name)
+	if !ok {
+		d.warn(pf.Child("name"), "Service %s/%s does not exist yet, so port name %q cannot be resolved and this path gets no route until it does; create the Service or use port.number",
+			ns, svc.Name, svc.Port.Name)
+		return destination{}, false
+	}
+	var names []string
+	for _, p := range obj.Spec.Ports {
+		if p.Name == svc.Port.Name {
+			return destination{Host: host, Port: uint32(p.Port)}, true
+		}
+		names = append(names, fmt.Sprintf("%s=%d", p.Name, p.Port))
+	}
+	d.Errors = append(d.Errors, field.Invalid(pf.Child("name"), svc.Port.Name,
+		fmt.Sprintf("Service %s/%s has no port of that name, so Istio would drop this path; use one of its ports (%s) or port.number",
+			ns, svc.Name, strings.Join(names, ", "))))
+	return destination{}, false
+}
+
+// checkTLS applies SPEC section 3's TLS rules.
+func (s Settings) checkTLS(a *Analysis, c Credentials) {
+	d := &a.Diagnostics
+	for i, t := range a.Ingress.Spec.TLS {
+		f := field.NewPath("spec", "tls").Index(i)
+		switch {
+		case t.SecretName == "":
+			d.Errors = append(d.Errors, field.Required(f.Child("secretName"), fmt.Sprintf(
+				"Istio's gateway needs a certificate for HTTPS and drops a tls entry without secretName; name a kubernetes.io/tls Secret in namespace %q", s.GatewayNamespace)))
+		case !c.SecretExists(t.SecretName):
+			if _, issuing := c.CertificateFor(t.SecretName); !issuing {
+				d.Errors = append(d.Errors, field.Invalid(f.Child("secretName"), t.SecretName, fmt.Sprintf(
+					"no Secret of that name in namespace %q: Istio's ingress gateway reads TLS certificates only from its own namespace %q, never from the Ingress's namespace %q; create it there (kubectl -n %s create secret tls %s --cert=FILE --key=FILE) or issue it with a cert-manager Certificate in %s whose spec.secretName is %q",
+					s.GatewayNamespace, s.GatewayNamespace, a.Ingress.Namespace, s.GatewayNamespace, t.SecretName, s.GatewayNamespace, t.SecretName)))
+			}
+		}
+		for j, h := range t.Hosts {
+			if !a.serves(h) {
+				d.warn(f.Child("hosts").Index(j), "no rule of this Ingress serves host %q, so the certificate is offered but every request gets 404; add a rule for it or remove it", h)
+			}
+		}
+	}
+}
+
+// serves reports whether some rule or the defaultBackend handles host.
+func (a *Analysis) serves(host string) bool {
+	if a.Ingress.Spec.DefaultBackend != nil {
+		return true
+	}
+	for _, h := range a.Hosts {
+		if h == "" || h == host || wildcardCovers(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// wildcardCovers reports whether wildcard host w ("*.example.com") matches
+// host, which must have exactly one more DNS label.
+func wildcardCovers(w, host string) bool {
+	suffix, ok := strings.CutPrefix(w, "*")
+	if !ok {
+		return false
+	}
+	label, ok := strings.CutSuffix(host, suffix)
+	return ok && label != "" && !strings.Contains(label, ".")
+}
+
+// sortRoutes orders routes of one host per SPEC section 2: longest path
+// first, Exact before Prefix, older Ingress first, order of appearance.
+func sortRoutes(rs []route) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if la, lb := a.Match.Length(), b.Match.Length(); la != lb {
+			return la > lb
+		}
+		if a.Match.Kind != b.Match.Kind {
+			return a.Match.Kind == Exact
+		}
+		if a.from != b.from {
+			return older(a.from.Ingress, b.from.Ingress)
+		}
+		return a.seq < b.seq
+	})
+}
+
+// hostRoutes collects and orders the routes that analyses give one host.
+func hostRoutes(host string, as []*Analysis) []route {
+	var rs []route
+	for _, a := range as {
+		for _, r := range a.routes {
+			if r.Host == host {
+				rs = append(rs, r)
+			}
+		}
+	}
+	sortRoutes(rs)
+	return rs
+}
+
+// conflicts warns about routes of one host that repeat an earlier route's
+// match with another destination: only the first (the older) gets traffic.
+// Warnings go to the Ingresses accepted by keep.
+func conflicts(host string, rs []route, keep func(*Analysis) bool) {
+	first := map[Match]route{}
+	for _, r := range rs {
+		w, ok := first[r.Match]
+		if !ok {
+			first[r.Match] = r
+			continue
+		}
+		if w.Dest == r.Dest {
+			continue
+		}
+		what := fmt.Sprintf("host %q, %s", istioHost(host), r.Match)
+		if keep(r.from) {
+			r.from.Diagnostics.Warnings = append(r.from.Diagnostics.Warnings, Warning{Field: r.Field, Message: fmt.Sprintf(
+				"%s is already routed to %s by %s, which is older and wins; this path gets no traffic", what, w.Dest, describe(w, r.from))})
+		}
+		if keep(w.from) {
+			w.from.Diagnostics.Warnings = append(w.from.Diagnostics.Warnings, Warning{Field: w.Field, Message: fmt.Sprintf(
+				"%s is also routed to %s by %s; this one is older and wins", what, r.Dest, describe(r, w.from))})
+		}
+	}
+}
+
+// describe names the source of route r as seen from Analysis self.
+func describe(r route, self *Analysis) string {
+	if r.from == self {
+		return r.Field + " of this Ingress"
+	}
+	return fmt.Sprintf("Ingress %s (%s)", r.from.Key(), r.Field)
+}
+
+// Validate returns every problem of SPEC section 3 for ing, one of ours,
+// including routes it shares with other Ingresses of ours on its hosts.
+func (s Settings) Validate(ing *networkingv1.Ingress, c Cluster) Diagnostics {
+	a := s.Analyze(ing, c)
+	for _, h := range a.Hosts {
+		as := []*Analysis{a}
+		for _, other := range c.IngressesForHost(h) {
+			if (other.Namespace != ing.Namespace || other.Name != ing.Name) && s.Owns(other, c) {
+				as = append(as, s.Analyze(other, c))
+			}
+		}
+		if len(as) > 1 || len(a.routes) > 1 {
+			conflicts(h, hostRoutes(h, as), func(x *Analysis) bool { return x == a })
+		}
+	}
+	return a.Diagnostics
+}

@@ -1,0 +1,61 @@
+package convert_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ingressguard/ingressguard/convert"
+)
+
+// benchIngresses makes n realistic Ingresses spread over up to 1,000 hosts,
+// each with TLS and three paths of different types.
+func benchIngresses(n int) []*networkingv1.Ingress {
+	ings := make([]*networkingv1.Ingress, n)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range ings {
+		host := fmt.Sprintf("app%d.example.com", i%1000)
+		ings[i] = &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: fmt.Sprintf("ing-%d", i), Namespace: fmt.Sprintf("team-%d", i%50),
+				CreationTimestamp: metav1.NewTime(base.Add(time.Duration(i) * time.Second)),
+			},
+			Spec: networkingv1.IngressSpec{
+				IngressClassName: ptr("istio"),
+				TLS:              []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: "wildcard-example-com"}},
+				Rules: []networkingv1.IngressRule{{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{
+					HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{
+						{Path: fmt.Sprintf("/svc%d", i), PathType: ptr(networkingv1.PathTypePrefix), Backend: backend(fmt.Sprintf("svc-%d", i), 8080)},
+						{Path: fmt.Sprintf("/svc%d/health", i), PathType: ptr(networkingv1.PathTypeExact), Backend: backend(fmt.Sprintf("svc-%d", i), 8081)},
+						{Path: fmt.Sprintf("/legacy%d/*", i), Backend: backend(fmt.Sprintf("svc-%d", i), 8080)},
+					}}}}},
+			},
+		}
+	}
+	return ings
+}
+
+// BenchmarkConvert converts whole snapshots; ns/ingress should stay flat as
+// the cluster grows.
+func BenchmarkConvert(b *testing.B) {
+	for _, n := range []int{1, 100, 10000} {
+		snap := convert.Snapshot{
+			Ingresses:      benchIngresses(n),
+			IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "istio"}, Spec: networkingv1.IngressClassSpec{Controller: convert.ControllerName}}},
+			Credentials:    convert.StaticCredentials{Secrets: map[string]bool{"wildcard-example-com": true}},
+		}
+		s := convert.DefaultSettings()
+		b.Run(fmt.Sprintf("ingresses=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := s.Convert(snap); len(res.Gateways) != n {
+					b.Fatalf("got %d gateways, want %d", len(res.Gateways), n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/ingress")
+		})
+	}
+}

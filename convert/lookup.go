@@ -1,0 +1,175 @@
+package convert
+
+import (
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Classes answers questions about IngressClasses.
+type Classes interface {
+	// IngressClass returns the IngressClass of that name, if it exists.
+	IngressClass(name string) (*networkingv1.IngressClass, bool)
+	// DefaultIngressClass returns the class Kubernetes treats as default:
+	// among those annotated ingressclass.kubernetes.io/is-default-class=true,
+	// the most recently created one.
+	DefaultIngressClass() (*networkingv1.IngressClass, bool)
+}
+
+// Services answers Service lookups for named-port resolution.
+type Services interface {
+	// Service returns the Service namespace/name, if it exists.
+	Service(namespace, name string) (*corev1.Service, bool)
+}
+
+// Credentials answers whether a TLS credential exists, or is being issued,
+// in the gateway namespace. Implementations need Secret metadata only.
+type Credentials interface {
+	// SecretExists reports whether a Secret of that name exists in the
+	// gateway namespace.
+	SecretExists(name string) bool
+	// CertificateFor returns the name of a cert-manager Certificate in the
+	// gateway namespace whose spec.secretName is secretName.
+	CertificateFor(secretName string) (string, bool)
+}
+
+// Hosts finds the Ingresses that have a rule for a host, to detect routes
+// that two Ingresses both claim.
+type Hosts interface {
+	// IngressesForHost returns every Ingress with a rule for host ("" for
+	// rules without host), of any class.
+	IngressesForHost(host string) []*networkingv1.Ingress
+}
+
+// Cluster is the read-only view of cluster state that validation needs.
+// Implementations must be safe for concurrent use.
+type Cluster interface {
+	Classes
+	Services
+	Credentials
+	Hosts
+}
+
+// StaticCredentials is a Credentials backed by two sets of names.
+type StaticCredentials struct {
+	// Secrets holds the names of Secrets in the gateway namespace.
+	Secrets map[string]bool
+	// Certificates maps a spec.secretName to the Certificate that issues it.
+	Certificates map[string]string
+}
+
+// SecretExists implements Credentials.
+func (c StaticCredentials) SecretExists(name string) bool { return c.Secrets[name] }
+
+// CertificateFor implements Credentials.
+func (c StaticCredentials) CertificateFor(secretName string) (string, bool) {
+	n, ok := c.Certificates[secretName]
+	return n, ok
+}
+
+// Snapshot is one consistent view of the cluster state that conversion reads.
+type Snapshot struct {
+	Ingresses      []*networkingv1.Ingress
+	IngressClasses []*networkingv1.IngressClass
+	Services       []*corev1.Service
+	Credentials    Credentials
+}
+
+// Index is an in-memory Cluster built from a Snapshot.
+type Index struct {
+	Credentials
+	classes     map[string]*networkingv1.IngressClass
+	defaultCls  *networkingv1.IngressClass
+	services    map[string]*corev1.Service
+	byHost      map[string][]*networkingv1.Ingress
+}
+
+// NewIndex indexes a snapshot. A nil Credentials means no Secret exists.
+func NewIndex(s Snapshot) *Index {
+	ix := &Index{
+		Credentials: s.Credentials,
+		classes:     make(map[string]*networkingv1.IngressClass, len(s.IngressClasses)),
+		services:    make(map[string]*corev1.Service, len(s.Services)),
+		byHost:      make(map[string][]*networkingv1.Ingress),
+	}
+	if ix.Credentials == nil {
+		ix.Credentials = StaticCredentials{}
+	}
+	var defaults []*networkingv1.IngressClass
+	for _, c := range s.IngressClasses {
+		ix.classes[c.Name] = c
+		if IsDefaultClass(c) {
+			defaults = append(defaults, c)
+		}
+	}
+	ix.defaultCls = NewestClass(defaults)
+	for _, svc := range s.Services {
+		ix.services[svc.Namespace+"/"+svc.Name] = svc
+	}
+	for _, ing := range s.Ingresses {
+		for _, h := range RuleHosts(ing) {
+			ix.byHost[h] = append(ix.byHost[h], ing)
+		}
+	}
+	return ix
+}
+
+// IngressClass implements Classes.
+func (ix *Index) IngressClass(name string) (*networkingv1.IngressClass, bool) {
+	c, ok := ix.classes[name]
+	return c, ok
+}
+
+// DefaultIngressClass implements Classes.
+func (ix *Index) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
+	return ix.defaultCls, ix.defaultCls != nil
+}
+
+// Service implements Services.
+func (ix *Index) Service(namespace, name string) (*corev1.Service, bool) {
+	s, ok := ix.services[namespace+"/"+name]
+	return s, ok
+}
+
+// IngressesForHost implements Hosts.
+func (ix *Index) IngressesForHost(host string) []*networkingv1.Ingress { return ix.byHost[host] }
+
+// DefaultClassAnnotation marks the cluster's default IngressClass.
+const DefaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class"
+
+// IsDefaultClass reports whether c is marked as the cluster default.
+func IsDefaultClass(c *networkingv1.IngressClass) bool {
+	return c.Annotations[DefaultClassAnnotation] == "true"
+}
+
+// NewestClass picks the default class the way Kubernetes does when several
+// are marked: the most recently created, then the name, for determinism.
+func NewestClass(classes []*networkingv1.IngressClass) *networkingv1.IngressClass {
+	if len(classes) == 0 {
+		return nil
+	}
+	sorted := append([]*networkingv1.IngressClass(nil), classes...)
+	sort.Slice(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return b.CreationTimestamp.Before(&a.CreationTimestamp)
+		}
+		return a.Name < b.Name
+	})
+	return sorted[0]
+}
+
+// RuleHosts returns the distinct hosts of an Ingress's rules in order of
+// appearance ("" for a rule without host).
+func RuleHosts(ing *networkingv1.Ingress) []string {
+	var hosts []string
+	seen := map[string]bool{}
+	for _, r := range ing.Spec.Rules {
+		if !seen[r.Host] {
+			seen[r.Host] = true
+			hosts = append(hosts, r.Host)
+		}
+	}
+	return hosts
+}
