@@ -79,10 +79,10 @@ type Snapshot struct {
 // Index is an in-memory Cluster built from a Snapshot.
 type Index struct {
 	Credentials
-	classes     map[string]*networkingv1.IngressClass
-	defaultCls  *networkingv1.IngressClass
-	services    map[string]*corev1.Service
-	byHost      map[string][]*networkingv1.Ingress
+	classes    map[string]*networkingv1.IngressClass
+	defaultCls *networkingv1.IngressClass
+	services   map[string]*corev1.Service
+	byHost     map[string][]*networkingv1.Ingress
 }
 
 // NewIndex indexes a snapshot. A nil Credentials means no Secret exists.
