@@ -277,13 +277,17 @@ func conflicts(host string, rs []route, keep func(*Analysis) bool) {
 			continue
 		}
 		what := fmt.Sprintf("host %q, %s", istioHost(host), r.Match)
+		why := "older"
+		if w.from == r.from {
+			why = "earlier"
+		}
 		if keep(r.from) {
 			r.from.Diagnostics.Warnings = append(r.from.Diagnostics.Warnings, Warning{Field: r.Field, Message: fmt.Sprintf(
-				"%s is already routed to %s by %s, which is older and wins; this path gets no traffic", what, w.Dest, describe(w, r.from))})
+				"%s is already routed to %s by %s, which is %s and wins; this path gets no traffic", what, w.Dest, describe(w, r.from), why)})
 		}
 		if keep(w.from) {
 			w.from.Diagnostics.Warnings = append(w.from.Diagnostics.Warnings, Warning{Field: w.Field, Message: fmt.Sprintf(
-				"%s is also routed to %s by %s; this one is older and wins", what, r.Dest, describe(r, w.from))})
+				"%s is also routed to %s by %s; this one is %s and wins", what, r.Dest, describe(r, w.from), why)})
 		}
 	}
 }

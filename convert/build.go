@@ -89,15 +89,21 @@ func (s Settings) VirtualService(host string, as []*Analysis, warnTo func(*Analy
 		},
 	}
 	authority := wildcardAuthority(host)
+	seen := map[string]bool{}
+	add := func(r *istioapi.HTTPRoute) {
+		if r != nil {
+			vs.Spec.Http = append(vs.Spec.Http, r)
+		}
+	}
 	for _, r := range rs {
-		vs.Spec.Http = append(vs.Spec.Http, httpRoute(r.Name, r.Match, r.Dest, authority))
+		add(httpRoute(r.Name, r.Match, r.Dest, authority, seen))
 	}
 	// The defaultBackend of the oldest contributor that has one catches what
 	// no rule matched, in every host of that Ingress.
 	for _, a := range as {
 		if a.fallback != nil && a.contributes(host) {
-			vs.Spec.Http = append(vs.Spec.Http, httpRoute(fmt.Sprintf("%s/%s/defaultBackend", a.Ingress.Namespace, a.Ingress.Name),
-				Match{Kind: Prefix, Path: "/"}, *a.fallback, nil))
+			add(httpRoute(fmt.Sprintf("%s/%s/defaultBackend", a.Ingress.Namespace, a.Ingress.Name),
+				Match{Kind: Prefix, Path: "/"}, *a.fallback, nil, seen))
 			break
 		}
 	}
@@ -143,7 +149,10 @@ func wildcardAuthority(host string) *istioapi.StringMatch {
 
 // httpRoute renders one route. A Prefix other than "/" becomes two matches,
 // exact "/a" and prefix "/a/", which is Kubernetes' element-wise prefix.
-func httpRoute(name string, m Match, d destination, authority *istioapi.StringMatch) *istioapi.HTTPRoute {
+// Matches already in seen belong to an earlier route and are left out, so
+// that no rule is unreachable (istioctl analyze flags those); a route with
+// nothing left is nil.
+func httpRoute(name string, m Match, d destination, authority *istioapi.StringMatch, seen map[string]bool) *istioapi.HTTPRoute {
 	var uris []*istioapi.StringMatch
 	switch {
 	case m.Kind == Exact:
@@ -161,12 +170,20 @@ func httpRoute(name string, m Match, d destination, authority *istioapi.StringMa
 			Destination: &istioapi.Destination{Host: d.Host, Port: &istioapi.PortSelector{Number: d.Port}},
 		}},
 	}
+	auth := ""
+	if authority != nil {
+		auth = authority.GetRegex()
+	}
 	for _, u := range uris {
-		mr := &istioapi.HTTPMatchRequest{Uri: u}
-		if authority != nil {
-			mr.Authority = authority
+		key := fmt.Sprintf("%s|%s|%s", u.GetExact(), u.GetPrefix(), auth)
+		if seen[key] {
+			continue
 		}
-		r.Match = append(r.Match, mr)
+		seen[key] = true
+		r.Match = append(r.Match, &istioapi.HTTPMatchRequest{Uri: u, Authority: authority})
+	}
+	if len(r.Match) == 0 {
+		return nil
 	}
 	return r
 }
