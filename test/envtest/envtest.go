@@ -1,0 +1,286 @@
+// Package envtest starts a real kube-apiserver and etcd (via
+// sigs.k8s.io/controller-runtime/pkg/envtest) with the Istio and cert-manager
+// CRDs installed, the istio-system namespace and the "istio" IngressClass, for
+// integration tests.
+//
+// Binaries come from KUBEBUILDER_ASSETS or, when unset, from
+// hack/envtest-assets.sh, which builds them from Go modules and caches them.
+// CRDs are read from the module cache of the versions in go.mod.
+package envtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+const (
+	// IstioNamespace is the namespace created at start.
+	IstioNamespace = "istio-system"
+	// IngressClassName is the name of the IngressClass created at start.
+	IngressClassName = "istio"
+	// IngressController is the spec.controller of that IngressClass.
+	IngressController = "istio.io/ingress-controller"
+)
+
+// Options configures Start.
+type Options struct {
+	// WebhookInstallOptions is passed to the controller-runtime environment,
+	// to register webhook configurations served from the test process.
+	WebhookInstallOptions crenvtest.WebhookInstallOptions
+	// ExtraCRDPaths are files or folders of CRDs installed besides the
+	// Istio and cert-manager ones.
+	ExtraCRDPaths []string
+	// APIServerFlags are extra kube-apiserver flags, name without the
+	// leading dashes to value.
+	APIServerFlags map[string]string
+}
+
+// Env is a running test control plane.
+type Env struct {
+	// Config connects to the API server as an admin (system:masters).
+	Config *rest.Config
+	// Client is a controller-runtime client using Scheme.
+	Client client.Client
+	// Scheme has client-go's types, apiextensions/v1, Istio networking/v1
+	// and cert-manager v1.
+	Scheme *runtime.Scheme
+	// Kubeconfig is the path of an admin kubeconfig file for this env.
+	Kubeconfig string
+	// KubectlPath is the kubectl binary of the assets folder.
+	KubectlPath string
+	// Environment is the underlying controller-runtime environment; after
+	// Start, Environment.WebhookInstallOptions holds the webhook serving
+	// host, port and certificate folder.
+	Environment *crenvtest.Environment
+
+	tmpDir string
+}
+
+// NewScheme returns a scheme with client-go's types, apiextensions/v1, Istio
+// networking/v1 and cert-manager v1.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{
+		clientgoscheme.AddToScheme,
+		apiextensionsv1.AddToScheme,
+		istionetworkingv1.AddToScheme,
+		certmanagerv1.AddToScheme,
+	} {
+		if err := add(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Start starts etcd and kube-apiserver, installs the CRDs, creates the
+// istio-system namespace and the istio IngressClass. Call Stop when done.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	assets, err := AssetsDir(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	crdPaths, err := crdPaths(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+
+	te := &crenvtest.Environment{
+		Scheme:                scheme,
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     append(crdPaths, opts.ExtraCRDPaths...),
+		ErrorIfCRDPathMissing: true,
+		WebhookInstallOptions: opts.WebhookInstallOptions,
+	}
+	api := te.ControlPlane.GetAPIServer()
+	api.Path = filepath.Join(assets, "kube-apiserver")
+	te.ControlPlane.Etcd = &crenvtest.Etcd{Path: filepath.Join(assets, "etcd")}
+	te.ControlPlane.KubectlPath = filepath.Join(assets, "kubectl")
+	for k, v := range opts.APIServerFlags {
+		api.Configure().Set(k, v)
+	}
+
+	cfg, err := te.Start()
+	if err != nil {
+		_ = te.Stop()
+		return nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	e := &Env{Config: cfg, Scheme: scheme, KubectlPath: te.ControlPlane.KubectlPath, Environment: te}
+	if err := e.setup(ctx); err != nil {
+		_ = e.Stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) setup(ctx context.Context) error {
+	var err error
+	if e.tmpDir, err = os.MkdirTemp("", "ingressguard-envtest-"); err != nil {
+		return err
+	}
+	e.Kubeconfig = filepath.Join(e.tmpDir, "kubeconfig")
+	if err := os.WriteFile(e.Kubeconfig, e.Environment.KubeConfig, 0o600); err != nil {
+		return err
+	}
+	if e.Client, err = client.New(e.Config, client.Options{Scheme: e.Scheme}); err != nil {
+		return err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: IstioNamespace}}
+	if err := e.Client.Create(ctx, ns); err != nil {
+		return fmt.Errorf("creating namespace %s: %w", IstioNamespace, err)
+	}
+	ic := &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{Name: IngressClassName},
+		Spec:       networkingv1.IngressClassSpec{Controller: IngressController},
+	}
+	if err := e.Client.Create(ctx, ic); err != nil {
+		return fmt.Errorf("creating IngressClass %s: %w", IngressClassName, err)
+	}
+	return nil
+}
+
+// StartT is Start for tests: it fails the test (t.Fatal) if the env cannot be
+// started, including when the binaries are missing, and stops the env in
+// t.Cleanup.
+func StartT(t testing.TB, opts Options) *Env {
+	t.Helper()
+	e, err := Start(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("envtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := e.Stop(); err != nil {
+			t.Errorf("stopping envtest: %v", err)
+		}
+	})
+	return e
+}
+
+// Stop stops the control plane and removes the env's temporary files.
+func (e *Env) Stop() error {
+	err := e.Environment.Stop()
+	if e.tmpDir != "" {
+		err = errors.Join(err, os.RemoveAll(e.tmpDir))
+	}
+	return err
+}
+
+// Kubectl runs the real kubectl against this env with args, feeding it stdin
+// (if not empty), and returns its output.
+func (e *Env) Kubectl(ctx context.Context, stdin string, args ...string) (stdout, stderr string, err error) {
+	cmd := exec.CommandContext(ctx, e.KubectlPath, append([]string{"--kubeconfig", e.Kubeconfig}, args...)...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	if err != nil {
+		err = fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String(), errOut.String(), err
+}
+
+// RepoRoot returns the nearest folder at or above the working directory that
+// holds a go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// AssetsDir returns the folder holding kube-apiserver, etcd and kubectl:
+// KUBEBUILDER_ASSETS if set, else the folder printed by
+// hack/envtest-assets.sh under root (which builds them on first use).
+func AssetsDir(ctx context.Context, root string) (string, error) {
+	const hint = "run `make envtest` or `export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)`"
+	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	if dir == "" {
+		cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "hack", "envtest-assets.sh"))
+		cmd.Dir = root
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("hack/envtest-assets.sh failed (%w); %s", err, hint)
+		}
+		dir = strings.TrimSpace(string(out))
+	}
+	for _, bin := range []string{"kube-apiserver", "etcd", "kubectl"} {
+		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
+			return "", fmt.Errorf("envtest binary %s missing in %q; %s", bin, dir, hint)
+		}
+	}
+	return dir, nil
+}
+
+// crdPaths returns the Istio and cert-manager CRD locations in the module
+// cache, for the module versions of root's go.mod.
+func crdPaths(ctx context.Context, root string) ([]string, error) {
+	modDir := func(mod string) (string, error) {
+		cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", mod)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		dir := strings.TrimSpace(string(out))
+		if err == nil && dir == "" {
+			err = errors.New("module not downloaded (run `go mod download`)")
+		}
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				err = fmt.Errorf("%w: %s", err, ee.Stderr)
+			}
+			return "", fmt.Errorf("locating module %s: %w", mod, err)
+		}
+		return dir, nil
+	}
+	istio, err := modDir("istio.io/api")
+	if err != nil {
+		return nil, err
+	}
+	certManager, err := modDir("github.com/cert-manager/cert-manager")
+	if err != nil {
+		return nil, err
+	}
+	return []string{
+		filepath.Join(istio, "kubernetes", "customresourcedefinitions.gen.yaml"),
+		filepath.Join(certManager, "deploy", "crds"),
+	}, nil
+}
