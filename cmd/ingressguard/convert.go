@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/ingressguard/ingressguard/manifest"
+)
+
+func newConvertCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "convert -f FILE|DIR|- [-f ...] [-o yaml|json]",
+		Short: "Print the Istio Gateways and VirtualServices that serve the Ingresses",
+		Long: `Convert reads Ingresses, IngressClasses, Services, Secrets and cert-manager
+Certificates from manifests and/or the cluster, and prints to standard output
+the Istio Gateways (one per Ingress) and VirtualServices (one per host) that
+serve our Ingresses as the Kubernetes specification says.
+
+Notes (ignored kinds, Ingresses of other controllers) and the diagnostics of
+every Ingress go to standard error, followed by a summary line. The parts of an
+Ingress that have errors are left out of the output, and the exit status is 1.
+
+` + diagnosticsHelp,
+		Example: `  ingressguard convert -f examples/ingress-annotation.yaml
+  ingressguard convert -f manifests/ -o json
+  ingressguard convert --context prod > istio.yaml`,
+		Args: noArgs,
+	}
+	conv := newConversion(cmd)
+	cmd.Flags().StringVarP(&format, "output", "o", "yaml", "output format, `yaml|json`")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := formatFlag(format); err != nil {
+			return err
+		}
+		in, res, err := conv.run(cmd)
+		if err != nil {
+			return err
+		}
+		objs := make([]runtime.Object, 0, len(res.Gateways)+len(res.VirtualServices))
+		for _, g := range res.Gateways {
+			objs = append(objs, g)
+		}
+		for _, v := range res.VirtualServices {
+			objs = append(objs, v)
+		}
+		if err := manifest.Write(cmd.OutOrStdout(), objs, format); err != nil {
+			return err
+		}
+		c, err := writeDiagnostics(cmd.ErrOrStderr(), res, in)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(cmd.ErrOrStderr(), c.summary("converted")); err != nil {
+			return err
+		}
+		if c.errors > 0 {
+			return errProblems
+		}
+		return nil
+	}
+	return cmd
+}

@@ -1,0 +1,389 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// examples is the repository's examples folder.
+var examples = filepath.Join("..", "..", "examples")
+
+func example(name string) string { return filepath.Join(examples, name) }
+
+// run executes the command line in-process and returns its output and
+// exit status.
+func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = execute(t.Context(), args, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// istioObjects parses convert's output.
+func istioObjects(t *testing.T, out, format string) ([]*istionet.Gateway, []*istionet.VirtualService) {
+	t.Helper()
+	var docs [][]byte
+	if format == "json" {
+		var list struct {
+			APIVersion string            `json:"apiVersion"`
+			Kind       string            `json:"kind"`
+			Items      []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out)
+		}
+		if list.APIVersion != "v1" || list.Kind != "List" {
+			t.Fatalf("output is a %s %s, want a v1 List", list.APIVersion, list.Kind)
+		}
+		for _, it := range list.Items {
+			docs = append(docs, it)
+		}
+	} else {
+		for _, d := range strings.Split(out, "\n---\n") {
+			docs = append(docs, []byte(d))
+		}
+	}
+	var gws []*istionet.Gateway
+	var vss []*istionet.VirtualService
+	for _, d := range docs {
+		var head struct{ APIVersion, Kind string }
+		if err := yaml.Unmarshal(d, &head); err != nil {
+			t.Fatalf("document does not parse: %v\n%s", err, d)
+		}
+		if head.APIVersion != "networking.istio.io/v1" {
+			t.Fatalf("apiVersion %q, want networking.istio.io/v1", head.APIVersion)
+		}
+		switch head.Kind {
+		case "Gateway":
+			var gw istionet.Gateway
+			if err := yaml.UnmarshalStrict(d, &gw); err != nil {
+				t.Fatalf("Gateway does not parse: %v\n%s", err, d)
+			}
+			gws = append(gws, &gw)
+		case "VirtualService":
+			if len(gws) == 0 {
+				t.Errorf("VirtualService before the Gateways")
+			}
+			var vs istionet.VirtualService
+			if err := yaml.UnmarshalStrict(d, &vs); err != nil {
+				t.Fatalf("VirtualService does not parse: %v\n%s", err, d)
+			}
+			vss = append(vss, &vs)
+		default:
+			t.Fatalf("unexpected kind %q", head.Kind)
+		}
+	}
+	return gws, vss
+}
+
+func TestConvertExamples(t *testing.T) {
+	tests := []struct {
+		name     string
+		files    []string
+		format   string
+		match    string // the match of the httpbin route
+		warnings int
+	}{
+		{name: "annotation, yaml", files: []string{"ingress-annotation.yaml"}, format: "yaml", match: "/status/", warnings: 1},
+		{name: "annotation, json", files: []string{"ingress-annotation.yaml"}, format: "json", match: "/status/", warnings: 1},
+		{name: "IngressClass, with the Service", files: []string{"ingress-class.yaml", "httpbin-service.yaml"}, format: "yaml", match: "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"convert", "-o", tt.format}
+			for _, f := range tt.files {
+				args = append(args, "-f", example(f))
+			}
+			out, errOut, code := run(t, "", args...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+			}
+			gws, vss := istioObjects(t, out, tt.format)
+			if len(gws) != 1 || len(vss) != 1 {
+				t.Fatalf("got %d Gateways and %d VirtualServices, want 1 each", len(gws), len(vss))
+			}
+			gw, vs := gws[0], vss[0]
+			if gw.Namespace != "istio-system" || gw.Spec.Selector["istio"] != "ingressgateway" {
+				t.Errorf("Gateway %s/%s selects %v", gw.Namespace, gw.Name, gw.Spec.Selector)
+			}
+			if len(vs.Spec.Hosts) != 1 || vs.Spec.Hosts[0] != "httpbin.example.com" || len(vs.Spec.Gateways) != 1 || vs.Spec.Gateways[0] != gw.Name {
+				t.Errorf("VirtualService hosts %v, gateways %v; want httpbin.example.com on %s", vs.Spec.Hosts, vs.Spec.Gateways, gw.Name)
+			}
+			route := vs.Spec.Http[0]
+			if d := route.Route[0].Destination; d.Host != "httpbin.default.svc.cluster.local" || d.Port.Number != 8000 {
+				t.Errorf("destination %s:%d, want httpbin.default.svc.cluster.local:8000", d.Host, d.Port.Number)
+			}
+			if m := route.Match[len(route.Match)-1].Uri.GetPrefix(); m != tt.match {
+				t.Errorf("last match prefix %q, want %q", m, tt.match)
+			}
+			summary := fmt.Sprintf("1 Ingress converted, 0 errors, %s\n", plural(tt.warnings, "warning", "warnings"))
+			if !strings.HasSuffix(errOut, summary) {
+				t.Errorf("stderr does not end with %q:\n%s", summary, errOut)
+			}
+			if strings.Count(errOut, "\n") != tt.warnings+1 {
+				t.Errorf("stderr has other lines than %d warnings and the summary:\n%s", tt.warnings, errOut)
+			}
+		})
+	}
+}
+
+func TestConvertIsDeterministic(t *testing.T) {
+	args := []string{"convert", "-f", example("invalid"), "-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-controller-mode=DEFAULT"}
+	first, _, _ := run(t, "", args...)
+	for range 3 {
+		if out, _, _ := run(t, "", args...); out != first {
+			t.Fatalf("outputs differ:\n%s\n----\n%s", first, out)
+		}
+	}
+}
+
+func TestConvertStdin(t *testing.T) {
+	in := `{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+	 "metadata": {"name": "web", "namespace": "shop"},
+	 "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}}`
+	out, errOut, code := run(t, in, "convert", "-f", "-", "--ingress-controller-mode", "DEFAULT", "--gateway-namespace", "gw", "--domain-suffix", "example.internal")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	gws, vss := istioObjects(t, out, "yaml")
+	if len(gws) != 1 || len(vss) != 1 || gws[0].Namespace != "gw" {
+		t.Fatalf("got %d Gateways and %d VirtualServices, want 1 each in gw:\n%s", len(gws), len(vss), out)
+	}
+	if d := vss[0].Spec.Http[0].Route[0].Destination; d.Host != "web.shop.svc.example.internal" {
+		t.Errorf("destination host %q", d.Host)
+	}
+}
+
+func TestConvertErrors(t *testing.T) {
+	out, errOut, code := run(t, "", "convert", "-f", example("ingress-annotation.yaml"), "-f", example(filepath.Join("invalid", "regex-prefix.yaml")), "-f", example(filepath.Join("invalid", "ingressclass.yaml")))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
+	}
+	if gws, _ := istioObjects(t, out, "yaml"); len(gws) != 2 {
+		t.Errorf("got %d Gateways, want 2 (errors do not stop the output)", len(gws))
+	}
+	for _, want := range []string{
+		filepath.Join(examples, "invalid", "regex-prefix.yaml") + `: Ingress default/api: spec.rules[0].http.paths[0].path: Invalid value: "/api/.*": `,
+		"2 Ingresses converted, 1 error, 1 warning\n",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestCheckInvalidExamples(t *testing.T) {
+	tests := []struct {
+		file    string
+		ingress string
+		field   string
+		value   string
+		fix     string
+	}{
+		{file: "regex-prefix.yaml", ingress: "default/api", field: "spec.rules[0].http.paths[0].path", value: `"/api/.*"`, fix: "use pathType: Prefix with path: /api"},
+		{file: "regex-anchors.yaml", ingress: "default/users", field: "spec.rules[0].http.paths[0].path", value: `"^/v[0-9]+/users$"`, fix: "express it as one or more paths with pathType Exact or Prefix"},
+		{file: "path-without-slash.yaml", ingress: "default/shop", field: "spec.rules[0].http.paths[0].path", value: `"cart"`, fix: `write it as "/cart"`},
+		{file: "double-slash.yaml", ingress: "default/docs", field: "spec.rules[0].http.paths[0].path", value: `"/docs//latest"`, fix: "use single slashes"},
+		{file: "tls-secret-missing.yaml", ingress: "web/web", field: "spec.tls[0].secretName", value: `"web-tls"`, fix: "kubectl -n istio-system create secret tls web-tls"},
+		{file: "tls-without-secret.yaml", ingress: "default/blog", field: "spec.tls[0].secretName", value: "Required value", fix: `name a kubernetes.io/tls Secret in namespace "istio-system"`},
+		{file: "resource-backend.yaml", ingress: "default/assets", field: "spec.rules[0].http.paths[0].backend.resource", value: `"storage.example.com/Bucket/static-assets"`, fix: "use backend.service"},
+		{file: "named-port-missing.yaml", ingress: "default/frontend", field: "spec.rules[0].http.paths[0].backend.service.port.name", value: `"http"`, fix: "use one of its ports (web=8080)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			file := filepath.Join(examples, "invalid", tt.file)
+			out, errOut, code := run(t, "", "check", "-f", file, "-f", example(filepath.Join("invalid", "ingressclass.yaml")))
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			if len(lines) != 2 || lines[1] != "1 Ingress checked, 1 error, 0 warnings" {
+				t.Fatalf("want one error and the summary, got:\n%s", out)
+			}
+			prefix := fmt.Sprintf("%s: Ingress %s: %s: ", file, tt.ingress, tt.field)
+			if !strings.HasPrefix(lines[0], prefix) {
+				t.Errorf("line does not start with %q:\n%s", prefix, lines[0])
+			}
+			for _, want := range []string{tt.value, tt.fix} {
+				if !strings.Contains(lines[0], want) {
+					t.Errorf("line lacks %q:\n%s", want, lines[0])
+				}
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // in this order; the last ends the output
+		stderr string
+	}{{
+		name:   "valid example",
+		args:   []string{"-f", example("ingress-class.yaml"), "-f", example("httpbin-service.yaml")},
+		stdout: []string{"1 Ingress checked, 0 errors, 0 warnings\n"},
+	}, {
+		name: "warnings only",
+		args: []string{"-f", example("ingress-annotation.yaml")},
+		stdout: []string{example("ingress-annotation.yaml") + ": Ingress default/ingress: warning: metadata.annotations[kubernetes.io/ingress.class]: deprecated since Kubernetes 1.18; set spec.ingressClassName to an IngressClass whose controller is istio.io/ingress-controller instead\n" +
+			"1 Ingress checked, 0 errors, 1 warning\n"},
+	}, {
+		name: "a whole folder, in file order",
+		args: []string{"-f", example("invalid")},
+		code: 1,
+		stdout: []string{
+			example("invalid/double-slash.yaml") + ": Ingress default/docs: ",
+			example("invalid/named-port-missing.yaml") + ": Ingress default/frontend: ",
+			example("invalid/path-without-slash.yaml") + ": Ingress default/shop: ",
+			example("invalid/regex-anchors.yaml") + ": Ingress default/users: ",
+			example("invalid/regex-prefix.yaml") + ": Ingress default/api: ",
+			example("invalid/resource-backend.yaml") + ": Ingress default/assets: ",
+			example("invalid/tls-secret-missing.yaml") + ": Ingress web/web: ",
+			example("invalid/tls-without-secret.yaml") + ": Ingress default/blog: ",
+			"8 Ingresses checked, 8 errors, 0 warnings\n",
+		},
+	}, {
+		name:   "the same object twice, identical",
+		args:   []string{"-f", example("ingress-class.yaml"), "-f", example(filepath.Join("invalid", "ingressclass.yaml"))},
+		stdout: []string{"1 Ingress checked, 0 errors, 0 warnings\n"},
+	}, {
+		name:   "Ingresses that are not ours",
+		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml")},
+		stdout: []string{"0 Ingresses checked, 0 errors, 0 warnings\n"},
+		stderr: "note: testdata/mixed.yaml: document 6 (line 61): ignoring Deployment shop (not read by ingressguard)\n" +
+			`note: Ingress shop/by-annotation is not ours (annotation kubernetes.io/ingress.class is "nginx", not "istio")` + "\n" +
+			`note: Ingress shop/by-class is not ours (IngressClass nginx has controller "k8s.io/ingress-nginx", not "istio.io/ingress-controller")` + "\n" +
+			"note: Ingress shop/missing-class is not ours (IngressClass istio does not exist and --ingress-controller-mode is STRICT; give its manifest with -f, or read the cluster with --cluster)\n" +
+			"note: Ingress shop/no-class is not ours (no class, and --ingress-controller-mode is STRICT)\n",
+	}, {
+		name:   "DEFAULT mode takes the Ingresses without class",
+		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-controller-mode=default"},
+		stdout: []string{"2 Ingresses checked, 0 errors, 0 warnings\n"},
+	}, {
+		name:   "another ingress class",
+		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-class=nginx"},
+		stdout: []string{"1 Ingress checked, 0 errors, 1 warning\n"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", append([]string{"check"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
+			}
+			rest := out
+			for _, want := range tt.stdout {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Fatalf("stdout lacks %q (in this order):\n%s", want, out)
+				}
+				rest = rest[i+len(want):]
+			}
+			if rest != "" {
+				t.Errorf("stdout does not end with %q:\n%s", tt.stdout[len(tt.stdout)-1], out)
+			}
+			if tt.stderr != "" && errOut != filepath.FromSlash(tt.stderr) {
+				t.Errorf("stderr:\n%s\nwant:\n%s", errOut, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	bad := func(name string) string { return filepath.Join("testdata", "bad", name) }
+	tests := []struct {
+		name string
+		args []string
+		want string // the whole of stderr
+	}{{
+		name: "invalid YAML",
+		args: []string{"check", "-f", bad("invalid-yaml.yaml")},
+		want: bad("invalid-yaml.yaml") + ": document 2 (line 9): invalid YAML: line 13: mapping values are not allowed in this context",
+	}, {
+		name: "unknown apiVersion",
+		args: []string{"convert", "-f", bad("unknown-apiversion.yaml")},
+		want: bad("unknown-apiversion.yaml") + `: document 2 (line 8): unknown apiVersion "networking.k8s.io/v9" for kind Ingress: ingressguard reads Ingress as networking.k8s.io/v1`,
+	}, {
+		name: "Ingress without name",
+		args: []string{"check", "-f", bad("no-name.yaml")},
+		want: bad("no-name.yaml") + ": document 1 (line 1): Ingress has no metadata.name",
+	}, {
+		name: "missing file",
+		args: []string{"check", "-f", example("nope.yaml")},
+		want: example("nope.yaml") + ": no such file or directory",
+	}, {
+		name: "folder without manifests",
+		args: []string{"check", "-f", filepath.Join("testdata", "empty-dir")},
+		want: filepath.Join("testdata", "empty-dir") + ": no *.yaml, *.yml or *.json file in this directory",
+	}, {
+		name: "two different objects of the same name",
+		args: []string{"check", "-f", example("ingress-annotation.yaml"), "-f", bad("redefined.yaml")},
+		want: "Ingress default/ingress is defined twice, in " + example("ingress-annotation.yaml") + " (document 1) and in " + bad("redefined.yaml") + " (document 1): give only one of them",
+	}, {
+		name: "standard input twice",
+		args: []string{"check", "-f", "-", "-f", "-"},
+		want: "-f -: standard input can be read only once",
+	}, {
+		name: "nothing to read",
+		args: []string{"check"},
+		want: "nothing to read: name manifests with -f FILE|DIR|-, or read a cluster with --cluster, --kubeconfig or --context",
+	}, {
+		name: "a file without -f",
+		args: []string{"convert", "x.yaml"},
+		want: `unexpected argument "x.yaml": name input files with -f (see ingressguard convert --help)`,
+	}, {
+		name: "unknown flag",
+		args: []string{"check", "--nope"},
+		want: "unknown flag: --nope (see ingressguard check --help)",
+	}, {
+		name: "bad mode",
+		args: []string{"check", "-f", "-", "--ingress-controller-mode", "OFF"},
+		want: `invalid argument "OFF" for "--ingress-controller-mode" flag: must be STRICT or DEFAULT (see ingressguard check --help)`,
+	}, {
+		name: "bad selector",
+		args: []string{"convert", "-f", "-", "--gateway-selector", "istio"},
+		want: `invalid argument "istio" for "--gateway-selector" flag: gateway selector "istio": `,
+	}, {
+		name: "bad gateway namespace",
+		args: []string{"convert", "-f", "-", "--gateway-namespace", "Istio_System"},
+		want: `invalid settings: gateway namespace "Istio_System": `,
+	}, {
+		name: "bad output format",
+		args: []string{"convert", "-f", "-", "-o", "xml"},
+		want: `unknown output format "xml": use yaml or json`,
+	}, {
+		name: "unreadable kubeconfig",
+		args: []string{"check", "--kubeconfig", filepath.Join("testdata", "nope")},
+		want: "loading kubeconfig: ",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", tt.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			if !strings.HasPrefix(errOut, "ingressguard: "+tt.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("stderr:\n%s\nwant one line starting with:\ningressguard: %s", errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := run(t, "", "version")
+	if want := fmt.Sprintf("ingressguard dev (%s)\n", runtime.Version()); out != want || code != 0 {
+		t.Errorf("version printed %q with exit %d, want %q", out, code, want)
+	}
+}

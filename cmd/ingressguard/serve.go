@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/webhook"
+)
+
+// serveOptions are the flags of `ingressguard serve`.
+type serveOptions struct {
+	settings    convert.Settings
+	kubeconfig  string
+	webhookHost string
+	webhookPort int
+	certDir     string
+	metricsAddr string
+	healthAddr  string
+	logFormat   string
+	dev         bool
+	reconcile   bool
+}
+
+// newServeCommand returns `ingressguard serve`, the in-cluster process: the
+// admission webhooks, and later the reconciler, in one controller-runtime
+// manager.
+func newServeCommand() *cobra.Command {
+	o := serveOptions{settings: convert.DefaultSettings()}
+	cmd := &cobra.Command{
+		Use:   "serve --cert-dir DIR",
+		Short: "Serve the admission webhooks that default and check Ingresses",
+		Long: `Serve runs the mutating and validating admission webhooks for
+networking.k8s.io/v1 Ingresses on HTTPS (TLS 1.2 or later, HTTP/1.1):
+
+  ` + webhook.MutatePath + `    sets a missing pathType
+  ` + webhook.ValidatePath + `  rejects what Istio cannot serve
+
+The serving certificate and key are tls.crt and tls.key in --cert-dir; they
+are reloaded when the files change. Prometheus metrics are served on
+--metrics-addr at /metrics (ingressguard_admission_requests_total counts the
+decisions), liveness and readiness on --health-addr at /healthz and /readyz
+(ready once the webhook server answers and the cluster state is loaded).
+
+The cluster is reached with --kubeconfig, else KUBECONFIG, else the in-cluster
+service account, else ~/.kube/config. IngressClasses, Services and Ingresses
+are watched in all namespaces; Secrets (names only, never their data) and
+cert-manager Certificates only in --gateway-namespace.`,
+		Example: `  ingressguard serve --cert-dir /tls
+  ingressguard serve --cert-dir ./certs --kubeconfig ./kubeconfig --dev`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+	}
+	fs := cmd.Flags()
+	bindSettings(fs, &o.settings)
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster (default: KUBECONFIG, then in-cluster, then ~/.kube/config)")
+	fs.StringVar(&o.webhookHost, "webhook-host", "", "address the webhook server listens on (default: all)")
+	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "HTTPS port of the webhook server")
+	fs.StringVar(&o.certDir, "cert-dir", "", "folder holding the webhook server's certificate tls.crt and key tls.key (required)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", ":8080", `address of the Prometheus /metrics endpoint (plain HTTP); "0" turns it off`)
+	fs.StringVar(&o.healthAddr, "health-addr", ":8081", `address of the /healthz and /readyz probes (plain HTTP); "0" turns them off`)
+	fs.StringVar(&o.logFormat, "log-format", "", "log format: json or console (default: json, console with --dev)")
+	fs.BoolVar(&o.dev, "dev", false, "development logging: console format, debug level (one line per admission decision), stack traces on warnings")
+	fs.BoolVar(&o.reconcile, "reconcile", true, "also write Istio Gateways and VirtualServices for our Ingresses (not implemented yet: only the webhooks run)")
+	return cmd
+}
+
+func (o *serveOptions) run(ctx context.Context) error {
+	log, err := o.logger()
+	if err != nil {
+		return err
+	}
+	ctrllog.SetLogger(log)
+	klog.SetLogger(log.WithName("client-go"))
+	log = log.WithName("serve")
+	if o.certDir == "" {
+		return fmt.Errorf("--cert-dir is required: the webhook server needs its certificate tls.crt and key tls.key")
+	}
+	cfg, err := o.restConfig()
+	if err != nil {
+		return err
+	}
+	// Kubernetes stops pods with SIGTERM; main handles only interrupts.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
+	mgr, err := webhook.NewManager(ctx, cfg, webhook.ManagerOptions{
+		Settings:    o.settings,
+		Host:        o.webhookHost,
+		Port:        o.webhookPort,
+		CertDir:     o.certDir,
+		MetricsAddr: o.metricsAddr,
+		HealthAddr:  o.healthAddr,
+	})
+	if err != nil {
+		return err
+	}
+	if o.reconcile {
+		// The reconciler (SPEC section 5) is added to mgr here once it exists.
+		log.Info("reconciling is not implemented yet: only the admission webhooks run, and Istio's own Ingress conversion keeps serving Ingresses")
+	}
+	log.Info("starting", "apiServer", cfg.Host, "webhookPort", o.webhookPort, "certDir", o.certDir,
+		"ingressClass", o.settings.IngressClass, "mode", o.settings.Mode, "gatewayNamespace", o.settings.GatewayNamespace)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("serving: %w", err)
+	}
+	return nil
+}
+
+// logger builds the controller-runtime zap logger the flags ask for.
+func (o *serveOptions) logger() (logr.Logger, error) {
+	opts := []zap.Opts{zap.UseDevMode(o.dev)}
+	switch o.logFormat {
+	case "":
+	case "json":
+		opts = append(opts, zap.JSONEncoder())
+	case "console":
+		opts = append(opts, zap.ConsoleEncoder())
+	default:
+		return logr.Logger{}, fmt.Errorf("--log-format %q: must be json or console", o.logFormat)
+	}
+	return zap.New(opts...), nil
+}
+
+// restConfig loads --kubeconfig, or controller-runtime's default
+// (KUBECONFIG, in-cluster, ~/.kube/config).
+func (o *serveOptions) restConfig() (*rest.Config, error) {
+	if o.kubeconfig == "" {
+		cfg, err := config.GetConfig()
+		if err != nil {
+			return nil, fmt.Errorf("finding the cluster: %w; pass --kubeconfig", err)
+		}
+		return cfg, nil
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("loading --kubeconfig %s: %w", o.kubeconfig, err)
+	}
+	return cfg, nil
+}
