@@ -1,0 +1,280 @@
+// Package lookup answers the convert.Cluster questions of admission from a
+// controller-runtime informer cache, so that no admission request makes an
+// API call:
+//
+//   - IngressClasses, Services and Ingresses cluster-wide (Services slimmed
+//     to their name and ports, Ingresses indexed by rule host);
+//   - Secrets of the gateway namespace as metadata only, so the process never
+//     holds Secret data;
+//   - cert-manager Certificates of the gateway namespace, slimmed to
+//     spec.secretName and indexed by it, when cert-manager's API is served.
+//
+// Wire it into a manager in three steps: CacheOptions when building the
+// manager, IndexFields and New before starting it.
+package lookup
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ingressguard/ingressguard/convert"
+)
+
+// Field index names registered by IndexFields.
+const (
+	// HostIndex indexes Ingresses by the host of each rule ("" for a rule
+	// without host), as convert.RuleHosts returns them.
+	HostIndex = "spec.rules.host"
+	// SecretNameIndex indexes cert-manager Certificates by spec.secretName.
+	SecretNameIndex = "spec.secretName"
+)
+
+// Options say what the cache holds.
+type Options struct {
+	// GatewayNamespace is the only namespace whose Secrets and Certificates
+	// are cached: the one Istio's ingress gateway reads certificates from.
+	GatewayNamespace string
+	// CertManager says whether the cluster serves cert-manager's
+	// certificates.cert-manager.io/v1 API. Without it Certificates are not
+	// watched (the cache could not start) and only Secrets count; installing
+	// cert-manager later needs a restart to be noticed. See CertManagerServed.
+	CertManager bool
+}
+
+// secretMetadata is the metadata-only form of a Secret that the cache holds.
+func secretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
+}
+
+// CacheOptions returns manager cache options for a scheme that has
+// client-go's types and cert-manager's v1 types:
+//
+//   - managedFields are stripped from every cached object;
+//   - Services keep only name, namespace, UID, resourceVersion,
+//     spec.ports (to resolve named ports), spec.externalIPs and
+//     status.loadBalancer (for Ingress status);
+//   - Secrets, read as metav1.PartialObjectMetadata, and Certificates are
+//     cached in o.GatewayNamespace only; Secrets keep only name, namespace,
+//     UID and resourceVersion (their annotations can hold a copy of their
+//     data, kubectl's last-applied-configuration), Certificates only that
+//     plus spec.secretName.
+//
+// Other readers of the same cache see these slimmed objects too.
+func CacheOptions(o Options) cache.Options {
+	only := map[string]cache.Config{o.GatewayNamespace: {}}
+	byObject := map[client.Object]cache.ByObject{
+		&corev1.Service{}: {Transform: slimService},
+		secretMetadata():  {Namespaces: only, Transform: slimSecret},
+	}
+	if o.CertManager {
+		byObject[&cmv1.Certificate{}] = cache.ByObject{Namespaces: only, Transform: slimCertificate}
+	}
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject:         byObject,
+	}
+}
+
+// slimMeta keeps the identity of an object and nothing else.
+func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion}
+}
+
+// slimService is the cache transform of Services. Transforms also receive
+// tombstones (client-go's cache.DeletedFinalStateUnknown), which pass
+// unchanged.
+func slimService(in any) (any, error) {
+	s, ok := in.(*corev1.Service)
+	if !ok {
+		return in, nil
+	}
+	return &corev1.Service{
+		TypeMeta:   s.TypeMeta,
+		ObjectMeta: slimMeta(s.ObjectMeta),
+		Spec:       corev1.ServiceSpec{Ports: s.Spec.Ports, ExternalIPs: s.Spec.ExternalIPs},
+		Status:     corev1.ServiceStatus{LoadBalancer: s.Status.LoadBalancer},
+	}, nil
+}
+
+// slimSecret is the cache transform of Secret metadata.
+func slimSecret(in any) (any, error) {
+	s, ok := in.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return in, nil
+	}
+	return &metav1.PartialObjectMetadata{TypeMeta: s.TypeMeta, ObjectMeta: slimMeta(s.ObjectMeta)}, nil
+}
+
+// slimCertificate is the cache transform of Certificates.
+func slimCertificate(in any) (any, error) {
+	c, ok := in.(*cmv1.Certificate)
+	if !ok {
+		return in, nil
+	}
+	return &cmv1.Certificate{TypeMeta: c.TypeMeta, ObjectMeta: slimMeta(c.ObjectMeta), Spec: cmv1.CertificateSpec{SecretName: c.Spec.SecretName}}, nil
+}
+
+// IndexFields registers HostIndex and, with o.CertManager, SecretNameIndex
+// on indexer (a manager's GetFieldIndexer()). Call it once, before the
+// cache starts; other users of the manager's cache can read the same
+// indexes.
+func IndexFields(ctx context.Context, indexer client.FieldIndexer, o Options) error {
+	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, HostIndex, func(obj client.Object) []string {
+		return convert.RuleHosts(obj.(*networkingv1.Ingress))
+	}); err != nil {
+		return fmt.Errorf("indexing Ingresses by rule host: %w", err)
+	}
+	if !o.CertManager {
+		return nil
+	}
+	if err := indexer.IndexField(ctx, &cmv1.Certificate{}, SecretNameIndex, func(obj client.Object) []string {
+		return []string{obj.(*cmv1.Certificate).Spec.SecretName}
+	}); err != nil {
+		return fmt.Errorf("indexing cert-manager Certificates by spec.secretName: %w", err)
+	}
+	return nil
+}
+
+// Cluster is a convert.Cluster read from an informer cache. Its lookups
+// block until the cache has synced; call them only once Synced is true
+// (the webhook checks it for every request).
+type Cluster struct {
+	reader    client.Reader
+	opts      Options
+	informers []cache.Informer
+	log       logr.Logger
+}
+
+var _ convert.Cluster = (*Cluster)(nil)
+
+// New starts (with c, when c starts) the informers that the lookups read and
+// returns the Cluster. c must have been built with CacheOptions(o) and have
+// IndexFields(o) registered. Lookup failures other than "not found", which
+// cannot happen once the cache is synced, are logged to log.
+func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Cluster, error) {
+	objs := []client.Object{&networkingv1.IngressClass{}, &networkingv1.Ingress{}, &corev1.Service{}, secretMetadata()}
+	if o.CertManager {
+		objs = append(objs, &cmv1.Certificate{})
+	}
+	cl := &Cluster{reader: c, opts: o, log: log}
+	for _, obj := range objs {
+		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+		if err != nil {
+			return nil, fmt.Errorf("watching %T: %w", obj, err)
+		}
+		cl.informers = append(cl.informers, inf)
+	}
+	return cl, nil
+}
+
+// Synced reports whether every informer has its initial list, so that
+// lookups answer from complete data without waiting.
+func (c *Cluster) Synced() bool {
+	for _, inf := range c.informers {
+		if !inf.HasSynced() {
+			return false
+		}
+	}
+	return true
+}
+
+// failed logs a lookup error that is not "not found".
+func (c *Cluster) failed(err error, what string, keysAndValues ...any) {
+	if err != nil && !apierrors.IsNotFound(err) {
+		c.log.Error(err, "cache lookup failed; answering as if absent", append([]any{"lookup", what}, keysAndValues...)...)
+	}
+}
+
+// IngressClass implements convert.Classes.
+func (c *Cluster) IngressClass(name string) (*networkingv1.IngressClass, bool) {
+	var ic networkingv1.IngressClass
+	if err := c.reader.Get(context.Background(), client.ObjectKey{Name: name}, &ic); err != nil {
+		c.failed(err, "IngressClass", "name", name)
+		return nil, false
+	}
+	return &ic, true
+}
+
+// DefaultIngressClass implements convert.Classes.
+func (c *Cluster) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
+	var list networkingv1.IngressClassList
+	if err := c.reader.List(context.Background(), &list); err != nil {
+		c.failed(err, "IngressClasses")
+		return nil, false
+	}
+	var defaults []*networkingv1.IngressClass
+	for i := range list.Items {
+		if convert.IsDefaultClass(&list.Items[i]) {
+			defaults = append(defaults, &list.Items[i])
+		}
+	}
+	ic := convert.NewestClass(defaults)
+	return ic, ic != nil
+}
+
+// Service implements convert.Services. The Service has only its name,
+// namespace and spec.ports.
+func (c *Cluster) Service(namespace, name string) (*corev1.Service, bool) {
+	var s corev1.Service
+	if err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &s); err != nil {
+		c.failed(err, "Service", "namespace", namespace, "name", name)
+		return nil, false
+	}
+	return &s, true
+}
+
+// SecretExists implements convert.Credentials.
+func (c *Cluster) SecretExists(name string) bool {
+	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, secretMetadata())
+	c.failed(err, "Secret", "namespace", c.opts.GatewayNamespace, "name", name)
+	return err == nil
+}
+
+// CertificateFor implements convert.Credentials. When several Certificates
+// issue the same Secret, the first by name is returned.
+func (c *Cluster) CertificateFor(secretName string) (string, bool) {
+	if !c.opts.CertManager {
+		return "", false
+	}
+	var list cmv1.CertificateList
+	if err := c.reader.List(context.Background(), &list, client.InNamespace(c.opts.GatewayNamespace),
+		client.MatchingFields{SecretNameIndex: secretName}); err != nil {
+		c.failed(err, "Certificates", "namespace", c.opts.GatewayNamespace, "secretName", secretName)
+		return "", false
+	}
+	if len(list.Items) == 0 {
+		return "", false
+	}
+	names := make([]string, len(list.Items))
+	for i, cert := range list.Items {
+		names[i] = cert.Name
+	}
+	sort.Strings(names)
+	return names[0], true
+}
+
+// IngressesForHost implements convert.Hosts with an index lookup.
+func (c *Cluster) IngressesForHost(host string) []*networkingv1.Ingress {
+	var list networkingv1.IngressList
+	if err := c.reader.List(context.Background(), &list, client.MatchingFields{HostIndex: host}); err != nil {
+		c.failed(err, "Ingresses", "host", host)
+		return nil
+	}
+	out := make([]*networkingv1.Ingress, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	return out
+}

@@ -1,0 +1,247 @@
+package lookup_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	"github.com/go-logr/logr/testr"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/lookup"
+	"github.com/ingressguard/ingressguard/test/envtest"
+)
+
+// eventually polls cond until it holds, failing the test after a generous
+// bound; the cache follows the API server asynchronously.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 600 {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the cache never showed: %s", what)
+}
+
+// start builds a cache for o the way the manager does and starts it.
+func start(t *testing.T, env *envtest.Env, o lookup.Options) (*lookup.Cluster, cache.Cache) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	opts := lookup.CacheOptions(o)
+	opts.Scheme = env.Scheme
+	c, err := cache.New(env.Config, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lookup.IndexFields(ctx, c, o); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := lookup.New(ctx, c, o, testr.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("cache: %v", err)
+		}
+	})
+	eventually(t, "initial sync", cl.Synced)
+	return cl, c
+}
+
+func TestCluster(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	ctx := t.Context()
+	create := func(objs ...client.Object) {
+		t.Helper()
+		for _, obj := range objs {
+			if err := env.Client.Create(ctx, obj); err != nil {
+				t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
+			}
+		}
+	}
+	create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})
+
+	served, err := lookup.CertManagerServed(env.Config)
+	if err != nil || !served {
+		t.Fatalf("CertManagerServed = %v, %v; want true: envtest installs cert-manager's CRDs", served, err)
+	}
+	o := lookup.Options{GatewayNamespace: envtest.IstioNamespace, CertManager: true}
+	cl, c := start(t, env, o)
+
+	t.Run("IngressClasses", func(t *testing.T) {
+		if ic, ok := cl.IngressClass(envtest.IngressClassName); !ok || ic.Spec.Controller != convert.ControllerName {
+			t.Errorf("IngressClass(istio) = %v, %v", ic, ok)
+		}
+		if _, ok := cl.IngressClass("nginx"); ok {
+			t.Error("IngressClass(nginx) found before it exists")
+		}
+		if ic, ok := cl.DefaultIngressClass(); ok {
+			t.Errorf("DefaultIngressClass = %s before any class is marked default", ic.Name)
+		}
+		create(&networkingv1.IngressClass{
+			ObjectMeta: metav1.ObjectMeta{Name: "mesh-edge", Annotations: map[string]string{convert.DefaultClassAnnotation: "true"}},
+			Spec:       networkingv1.IngressClassSpec{Controller: convert.ControllerName},
+		})
+		eventually(t, "the default IngressClass", func() bool {
+			ic, ok := cl.DefaultIngressClass()
+			return ok && ic.Name == "mesh-edge"
+		})
+		unclassed := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "unclassed"}}
+		if !convert.DefaultSettings().Owns(unclassed, cl) {
+			t.Error("an Ingress without class is not ours although the default IngressClass is Istio's")
+		}
+	})
+
+	t.Run("Services keep only their ports", func(t *testing.T) {
+		create(&corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "httpbin", Namespace: "shop", Labels: map[string]string{"app": "httpbin"}},
+			Spec: corev1.ServiceSpec{
+				Selector: map[string]string{"app": "httpbin"},
+				Ports:    []corev1.ServicePort{{Name: "http", Port: 8000, TargetPort: intstr.FromInt32(8080)}},
+			},
+		})
+		var svc *corev1.Service
+		eventually(t, "Service shop/httpbin", func() bool {
+			var ok bool
+			svc, ok = cl.Service("shop", "httpbin")
+			return ok
+		})
+		if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "http" || svc.Spec.Ports[0].Port != 8000 {
+			t.Errorf("ports = %+v, want http=8000", svc.Spec.Ports)
+		}
+		if svc.Labels != nil || svc.Spec.Selector != nil || svc.Spec.ClusterIP != "" || svc.ManagedFields != nil {
+			t.Errorf("cached Service holds more than name and ports: %+v", svc)
+		}
+		if _, ok := cl.Service("default", "httpbin"); ok {
+			t.Error("Service default/httpbin found, but it is in namespace shop")
+		}
+	})
+
+	t.Run("Secrets: names in the gateway namespace only, no data", func(t *testing.T) {
+		secret := func(ns, name string) *corev1.Secret {
+			return &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Annotations: map[string]string{
+					// kubectl apply keeps the whole Secret, data included, here.
+					"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"tls.key":"c2VjcmV0"}}`,
+				}},
+				Type: corev1.SecretTypeTLS,
+				Data: map[string][]byte{corev1.TLSCertKey: []byte("cert"), corev1.TLSPrivateKeyKey: []byte("secret")},
+			}
+		}
+		create(secret("shop", "shop-only-tls"), secret(envtest.IstioNamespace, "httpbin-tls"))
+		eventually(t, "Secret istio-system/httpbin-tls", func() bool { return cl.SecretExists("httpbin-tls") })
+		if cl.SecretExists("shop-only-tls") {
+			t.Error("SecretExists(shop-only-tls) = true, but that Secret is only in namespace shop")
+		}
+		var cached metav1.PartialObjectMetadataList
+		cached.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+		if err := c.List(ctx, &cached, client.InNamespace(envtest.IstioNamespace)); err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(cached.Items, func(m metav1.PartialObjectMetadata) bool { return m.Name == "httpbin-tls" })
+		if i < 0 {
+			t.Fatalf("cache lists no Secret httpbin-tls: %+v", cached.Items)
+		}
+		if m := cached.Items[i]; m.Annotations != nil || m.Labels != nil || m.ManagedFields != nil {
+			t.Errorf("cached Secret metadata keeps annotations, labels or managedFields: %+v", m.ObjectMeta)
+		}
+	})
+
+	t.Run("Certificates in the gateway namespace, by secretName", func(t *testing.T) {
+		cert := func(ns, name, secretName string) *cmv1.Certificate {
+			return &cmv1.Certificate{
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+				Spec: cmv1.CertificateSpec{
+					SecretName: secretName, DNSNames: []string{"httpbin.example.com"},
+					IssuerRef: cmmeta.IssuerReference{Name: "letsencrypt", Kind: "ClusterIssuer"},
+				},
+			}
+		}
+		create(cert(envtest.IstioNamespace, "httpbin", "issued-tls"), cert("shop", "shop", "shop-issued-tls"))
+		eventually(t, "Certificate istio-system/httpbin", func() bool {
+			name, ok := cl.CertificateFor("issued-tls")
+			return ok && name == "httpbin"
+		})
+		if name, ok := cl.CertificateFor("shop-issued-tls"); ok {
+			t.Errorf("CertificateFor(shop-issued-tls) = %s, but that Certificate is in namespace shop", name)
+		}
+		if name, ok := cl.CertificateFor("httpbin-tls"); ok {
+			t.Errorf("CertificateFor(httpbin-tls) = %s; no Certificate issues it", name)
+		}
+	})
+
+	t.Run("Ingresses by rule host", func(t *testing.T) {
+		ing := func(ns, name string, hosts ...string) *networkingv1.Ingress {
+			i := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+			for _, h := range hosts {
+				i.Spec.Rules = append(i.Spec.Rules, networkingv1.IngressRule{Host: h})
+			}
+			i.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+				Name: "httpbin", Port: networkingv1.ServiceBackendPort{Number: 8000}}}
+			return i
+		}
+		create(
+			ing("shop", "a", "a.example.com", "shared.example.com"),
+			ing("default", "b", "shared.example.com"),
+			ing("default", "c", ""),
+		)
+		names := func(host string) []string {
+			var out []string
+			for _, i := range cl.IngressesForHost(host) {
+				out = append(out, i.Namespace+"/"+i.Name)
+			}
+			slices.Sort(out)
+			return out
+		}
+		eventually(t, "three Ingresses", func() bool { return len(names("shared.example.com")) == 2 && len(names("")) == 1 })
+		for host, want := range map[string][]string{
+			"shared.example.com": {"default/b", "shop/a"},
+			"a.example.com":      {"shop/a"},
+			"":                   {"default/c"},
+			"b.example.com":      nil,
+		} {
+			if got := names(host); !slices.Equal(got, want) {
+				t.Errorf("IngressesForHost(%q) = %v, want %v", host, got, want)
+			}
+		}
+		for _, i := range cl.IngressesForHost("a.example.com") {
+			if i.ManagedFields != nil {
+				t.Errorf("cached Ingress %s keeps managedFields", i.Name)
+			}
+		}
+	})
+
+	t.Run("a cluster without cert-manager", func(t *testing.T) {
+		crd := &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: "certificates.cert-manager.io"}}
+		if err := env.Client.Delete(ctx, crd); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "discovery without Certificates", func() bool {
+			served, err := lookup.CertManagerServed(env.Config)
+			return err == nil && !served
+		})
+		cl, _ := start(t, env, lookup.Options{GatewayNamespace: envtest.IstioNamespace})
+		if name, ok := cl.CertificateFor("issued-tls"); ok {
+			t.Errorf("CertificateFor(issued-tls) = %s without cert-manager", name)
+		}
+		if !cl.SecretExists("httpbin-tls") {
+			t.Error("SecretExists(httpbin-tls) = false")
+		}
+	})
+}

@@ -1,0 +1,237 @@
+// Package e2e_test drives the real kubectl against a real kube-apiserver
+// whose admission webhooks are served by ingressguard's manager, running in
+// the test process, and registered through webhook.Configurations.
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/test/envtest"
+	"github.com/ingressguard/ingressguard/webhook"
+)
+
+// freePort returns a port on 127.0.0.1 that nothing listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// lockedBuffer collects the manager's logs, shown when a test fails.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// harness is a control plane with ingressguard's webhooks registered and
+// served.
+type harness struct {
+	env        *envtest.Env
+	mgr        manager.Manager
+	metricsURL string
+}
+
+// poll retries cond until it holds, failing the test after a generous
+// bound: the API server and the cache follow each other asynchronously.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 600 {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// start runs the control plane and ingressguard's manager, and waits until
+// /readyz says the webhooks can answer.
+func start(t *testing.T) *harness {
+	settings := convert.DefaultSettings()
+	port := freePort(t)
+	mutating, validating := webhook.Configurations(webhook.ConfigOptions{
+		Name:     "ingressguard",
+		Settings: settings,
+		URL:      fmt.Sprintf("https://127.0.0.1:%d", port),
+	})
+	env := envtest.StartT(t, envtest.Options{WebhookInstallOptions: crenvtest.WebhookInstallOptions{
+		MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutating},
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validating},
+		LocalServingHost:   "127.0.0.1",
+		LocalServingPort:   port,
+	}})
+	wio := env.Environment.WebhookInstallOptions
+
+	logs := &lockedBuffer{}
+	ctrllog.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("ingressguard logs:\n%s", logs)
+		}
+	})
+
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	healthAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	mgr, err := webhook.NewManager(ctx, env.Config, webhook.ManagerOptions{
+		Settings:    settings,
+		Host:        wio.LocalServingHost,
+		Port:        wio.LocalServingPort,
+		CertDir:     wio.LocalServingCertDir,
+		MetricsAddr: metricsAddr,
+		HealthAddr:  healthAddr,
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+	poll(t, "/readyz", func() bool {
+		resp, err := http.Get("http://" + healthAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return &harness{env: env, mgr: mgr, metricsURL: "http://" + metricsAddr + "/metrics"}
+}
+
+// kubectl runs the real kubectl; it returns stdout, stderr and whether it
+// succeeded.
+func (h *harness) kubectl(t *testing.T, stdin string, args ...string) (string, string, bool) {
+	t.Helper()
+	out, errOut, err := h.env.Kubectl(t.Context(), stdin, args...)
+	return out, errOut, err == nil
+}
+
+// scrape reads ingressguard's /metrics as Prometheus would.
+func (h *harness) scrape(t *testing.T) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(h.metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return families
+}
+
+// webhookRequests sums, from /metrics, every request the webhook server
+// received (controller-runtime counts them per path, whatever their fate)
+// and every decision of ingressguard's handlers.
+func (h *harness) webhookRequests(t *testing.T) (received, decided float64) {
+	t.Helper()
+	families := h.scrape(t)
+	sum := func(name string) float64 {
+		var s float64
+		for _, m := range families[name].GetMetric() {
+			s += m.GetCounter().GetValue()
+		}
+		return s
+	}
+	return sum("controller_runtime_webhook_requests_total"), sum("ingressguard_admission_requests_total")
+}
+
+// decisions returns ingressguard_admission_requests_total for webhook,
+// result and reason, from /metrics.
+func (h *harness) decisions(t *testing.T, hook, result, reason string) float64 {
+	t.Helper()
+	for _, m := range h.scrape(t)["ingressguard_admission_requests_total"].GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.GetLabel() {
+			l[p.GetName()] = p.GetValue()
+		}
+		if l["webhook"] == hook && l["result"] == result && l["reason"] == reason {
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// cached waits until ingressguard's cache holds obj, so that the next
+// admission request sees it.
+func (h *harness) cached(t *testing.T, obj client.Object) {
+	t.Helper()
+	poll(t, fmt.Sprintf("the cache to hold %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
+		return h.mgr.GetCache().Get(t.Context(), client.ObjectKeyFromObject(obj), obj) == nil
+	})
+}
+
+// uncached waits until ingressguard's cache no longer holds obj.
+func (h *harness) uncached(t *testing.T, obj client.Object) {
+	t.Helper()
+	poll(t, fmt.Sprintf("the cache to drop %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
+		return h.mgr.GetCache().Get(t.Context(), client.ObjectKeyFromObject(obj), obj) != nil
+	})
+}
+
+// secretMeta is the metadata-only form of a Secret, as ingressguard caches it.
+func secretMeta(ns, name string) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
+}
+
+func certificate(ns, name string) *cmv1.Certificate {
+	return &cmv1.Certificate{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+}
+
+// contains fails the test unless s contains every one of want.
+func contains(t *testing.T, what, s string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s does not say %q:\n%s", what, w, s)
+		}
+	}
+}

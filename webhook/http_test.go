@@ -1,0 +1,195 @@
+package webhook_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/webhook"
+)
+
+// unsynced is a cluster whose state is still loading, as lookup.Cluster is
+// right after start.
+type unsynced struct{ *convert.Index }
+
+func (unsynced) Synced() bool { return false }
+
+// server serves both handlers over TLS, as the manager does.
+func server(t *testing.T, c convert.Cluster) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	s := convert.DefaultSettings()
+	mux.Handle(webhook.MutatePath, &admission.Webhook{Handler: webhook.NewMutator(s, c)})
+	mux.Handle(webhook.ValidatePath, &admission.Webhook{Handler: webhook.NewValidator(s, c)})
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// reviewJSON is an AdmissionReview whose request is the given JSON.
+func reviewJSON(request string) string {
+	return `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":` + request + `}`
+}
+
+const (
+	ingressKindJSON = `"kind":{"group":"networking.k8s.io","version":"v1","kind":"Ingress"},"resource":{"group":"networking.k8s.io","version":"v1","resource":"ingresses"}`
+	seedJSON        = `{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"ingress","namespace":"default","annotations":{"kubernetes.io/ingress.class":"istio"}},"spec":{"rules":[{"host":"httpbin.example.com","http":{"paths":[{"path":"/status","pathType":"Prefix","backend":{"service":{"name":"httpbin","port":{"number":8000}}}}]}}]}}`
+)
+
+// TestMalformedReviews sends hostile AdmissionReviews to both webhooks over
+// HTTPS: each gets an answer that refuses it with a 4xx code and says why,
+// never a panic or a dropped connection.
+func TestMalformedReviews(t *testing.T) {
+	oversized := reviewJSON(`{"uid":"big",` + ingressKindJSON + `,"operation":"CREATE","object":{"metadata":{"name":"` +
+		strings.Repeat("a", 7<<20) + `"}}}`)
+
+	for _, tc := range []struct {
+		name        string
+		cluster     convert.Cluster
+		contentType string
+		body        string
+		wantCode    int32
+		wantMessage string
+		wantReason  string // ingressguard_admission_requests_total reason, when a handler ran
+	}{{
+		name:     "well-formed review (baseline)",
+		body:     reviewJSON(`{"uid":"ok",` + ingressKindJSON + `,"operation":"CREATE","object":` + seedJSON + `}`),
+		wantCode: http.StatusOK,
+	}, {
+		name:        "empty body",
+		body:        "",
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "request body is empty",
+	}, {
+		name:        "invalid JSON",
+		body:        `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{`,
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "unexpected end of JSON input",
+	}, {
+		name:        "not JSON",
+		contentType: "text/plain",
+		body:        "hello",
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "expected application/json",
+	}, {
+		name:        "oversized body",
+		body:        oversized,
+		wantCode:    http.StatusRequestEntityTooLarge,
+		wantMessage: "request entity is too large; limit is 7340032 bytes",
+	}, {
+		name:        "wrong kind",
+		body:        reviewJSON(`{"uid":"pod","kind":{"version":"v1","kind":"Pod"},"resource":{"version":"v1","resource":"pods"},"operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: `ingressguard admits only networking.k8s.io/v1 Ingresses, but was sent v1 Pod (resource v1 pods)`,
+		wantReason:  "wrong-kind",
+	}, {
+		name:        "no kind at all",
+		body:        reviewJSON(`{"uid":"nokind","operation":"CREATE","object":` + seedJSON + `}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: `but was sent an empty kind (resource none)`,
+		wantReason:  "wrong-kind",
+	}, {
+		name:        "status subresource",
+		body:        reviewJSON(`{"uid":"status",` + ingressKindJSON + `,"subResource":"status","operation":"UPDATE","object":` + seedJSON + `}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: `but was sent networking.k8s.io/v1 Ingress (resource networking.k8s.io/v1 ingresses/status)`,
+		wantReason:  "wrong-kind",
+	}, {
+		name:        "Ingress review carrying a Pod",
+		body:        reviewJSON(`{"uid":"podobj",` + ingressKindJSON + `,"operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "request.object is not a valid networking.k8s.io/v1 Ingress",
+		wantReason:  "undecodable",
+	}, {
+		name:        "Ingress review carrying an IngressClass",
+		body:        reviewJSON(`{"uid":"classobj",` + ingressKindJSON + `,"operation":"CREATE","object":{"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"istio"}}}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "request.object is a networking.k8s.io/v1 IngressClass, not a networking.k8s.io/v1 Ingress",
+		wantReason:  "wrong-kind",
+	}, {
+		name:        "missing object",
+		body:        reviewJSON(`{"uid":"noobj",` + ingressKindJSON + `,"operation":"CREATE"}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "the AdmissionReview for CREATE has no request.object",
+		wantReason:  "missing-object",
+	}, {
+		name:        "null object",
+		body:        reviewJSON(`{"uid":"nullobj",` + ingressKindJSON + `,"operation":"UPDATE","object":null}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "the AdmissionReview for UPDATE has no request.object",
+		wantReason:  "missing-object",
+	}, {
+		name:        "object is a number",
+		body:        reviewJSON(`{"uid":"num",` + ingressKindJSON + `,"operation":"CREATE","object":42}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "request.object is not a valid networking.k8s.io/v1 Ingress",
+		wantReason:  "undecodable",
+	}, {
+		name:        "spec of the wrong type",
+		body:        reviewJSON(`{"uid":"spec",` + ingressKindJSON + `,"operation":"CREATE","object":{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"x"},"spec":"everything"}}`),
+		wantCode:    http.StatusBadRequest,
+		wantMessage: "request.object is not a valid networking.k8s.io/v1 Ingress",
+		wantReason:  "undecodable",
+	}, {
+		name:        "cluster state not loaded yet",
+		cluster:     unsynced{cluster()},
+		body:        reviewJSON(`{"uid":"early",` + ingressKindJSON + `,"operation":"CREATE","object":` + seedJSON + `}`),
+		wantCode:    http.StatusServiceUnavailable,
+		wantMessage: "ingressguard is still loading IngressClasses, Services, Ingresses, Secrets and Certificates from the API server; retry in a few seconds",
+		wantReason:  "not-synced",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.cluster
+			if c == nil {
+				c = cluster()
+			}
+			srv := server(t, c)
+			contentType := tc.contentType
+			if contentType == "" {
+				contentType = "application/json"
+			}
+			for _, hook := range []struct{ name, path string }{{"mutate", webhook.MutatePath}, {"validate", webhook.ValidatePath}} {
+				before := counted(t, hook.name, "error", tc.wantReason)
+				resp, err := srv.Client().Post(srv.URL+hook.path, contentType, bytes.NewBufferString(tc.body))
+				if err != nil {
+					t.Fatalf("%s: %v", hook.name, err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatalf("%s: reading the answer: %v", hook.name, err)
+				}
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("%s: HTTP status %d, want 200 with the verdict in the review: %s", hook.name, resp.StatusCode, body)
+				}
+				var review admissionv1.AdmissionReview
+				if err := json.Unmarshal(body, &review); err != nil || review.Response == nil {
+					t.Fatalf("%s: answer is not an AdmissionReview (%v): %s", hook.name, err, body)
+				}
+				r := review.Response
+				if r.Result == nil || r.Result.Code != tc.wantCode {
+					t.Fatalf("%s: result %+v, want code %d", hook.name, r.Result, tc.wantCode)
+				}
+				if r.Allowed != (tc.wantCode == http.StatusOK) {
+					t.Errorf("%s: allowed = %v with code %d", hook.name, r.Allowed, tc.wantCode)
+				}
+				if !strings.Contains(r.Result.Message, tc.wantMessage) {
+					t.Errorf("%s: message %q does not say %q", hook.name, r.Result.Message, tc.wantMessage)
+				}
+				if tc.wantReason != "" {
+					if d := counted(t, hook.name, "error", tc.wantReason) - before; d != 1 {
+						t.Errorf("%s: ingressguard_admission_requests_total{result=error,reason=%s} grew by %v, want 1", hook.name, tc.wantReason, d)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/lookup"
+	"github.com/ingressguard/ingressguard/manifest"
+)
+
+// ManagerOptions configure NewManager.
+type ManagerOptions struct {
+	// Settings are SPEC section 1's settings; NewManager checks them.
+	Settings convert.Settings
+	// Host is the address the webhook server listens on; empty for all.
+	Host string
+	// Port is the webhook server's HTTPS port.
+	Port int
+	// CertDir holds the serving certificate tls.crt and its key tls.key.
+	// They are read at start and again whenever they change on disk, so a
+	// renewed certificate is served without a restart.
+	CertDir string
+	// MetricsAddr is the plain-HTTP address of /metrics; "0" turns it off.
+	MetricsAddr string
+	// HealthAddr is the plain-HTTP address of /healthz and /readyz; "0"
+	// turns them off.
+	HealthAddr string
+}
+
+// NewManager returns a controller-runtime manager that serves the admission
+// webhooks (Register) over TLS 1.2 or later, HTTP/1.1 only, with
+// controller-runtime's and ingressguard's Prometheus metrics, /healthz, and
+// /readyz, which is ready once the webhook server answers TLS and the cache
+// has loaded the cluster state. It reads the cluster through a cache set up
+// by package lookup; the one API call it makes before starting asks
+// whether cert-manager's Certificate API is served. Typed Secret reads
+// through the manager's client bypass the cache, so the process never
+// caches Secret data.
+func NewManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) (manager.Manager, error) {
+	if err := o.Settings.Check(); err != nil {
+		return nil, err
+	}
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
+			return nil, fmt.Errorf("the webhook server's certificate and key must be tls.crt and tls.key in the certificate folder: %w", err)
+		}
+	}
+	log := logf.Log.WithName("webhook")
+	certManager, err := lookup.CertManagerServed(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !certManager {
+		log.Info("cert-manager's certificates.cert-manager.io/v1 API is not served: only Secrets count for spec.tls[].secretName; restart after installing cert-manager")
+	}
+	lo := lookup.Options{GatewayNamespace: o.Settings.GatewayNamespace, CertManager: certManager}
+
+	mgr, err := manager.New(cfg, manager.Options{
+		Scheme: manifest.NewScheme(),
+		Cache:  lookup.CacheOptions(lo),
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Metrics: metricsserver.Options{
+			BindAddress: o.MetricsAddr,
+		},
+		HealthProbeBindAddress: o.HealthAddr,
+		WebhookServer: crwebhook.NewServer(crwebhook.Options{
+			Host:    o.Host,
+			Port:    o.Port,
+			CertDir: o.CertDir,
+			TLSOpts: []func(*tls.Config){func(c *tls.Config) {
+				c.MinVersion = tls.VersionTLS12
+				// HTTP/2 off, so its rapid-reset and stream-flood attacks
+				// (CVE-2023-44487, CVE-2023-39325) cannot reach the server;
+				// the API server falls back to HTTP/1.1.
+				c.NextProtos = []string{"http/1.1"}
+			}},
+		}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("setting up the manager: %w", err)
+	}
+	if err := lookup.IndexFields(ctx, mgr.GetFieldIndexer(), lo); err != nil {
+		return nil, err
+	}
+	cluster, err := lookup.New(ctx, mgr.GetCache(), lo, logf.Log.WithName("lookup"))
+	if err != nil {
+		return nil, err
+	}
+	Register(mgr, o.Settings, cluster)
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("webhook-server", mgr.GetWebhookServer().StartedChecker()); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("cluster-state", func(*http.Request) error {
+		if !cluster.Synced() {
+			return errors.New("still loading IngressClasses, Services, Ingresses, Secrets and Certificates")
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}

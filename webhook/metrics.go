@@ -1,0 +1,53 @@
+package webhook
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Values of the webhook label.
+const (
+	webhookMutate   = "mutate"
+	webhookValidate = "validate"
+)
+
+// Values of the result label.
+const (
+	resultAllowed = "allowed"
+	resultPatched = "patched"
+	resultDenied  = "denied"
+	resultError   = "error"
+)
+
+// Values of the reason label: a fixed set, so the label's cardinality stays
+// bounded whatever the requests contain.
+const (
+	reasonNotOurs       = "not-ours"  // another controller's Ingress
+	reasonNotChecked    = "operation" // an operation other than CREATE and UPDATE
+	reasonDelete        = "delete"    // deletes are always allowed
+	reasonUnchanged     = "unchanged" // nothing to default
+	reasonDefaulted     = "pathtype-defaulted"
+	reasonValid         = "valid"
+	reasonInvalid       = "invalid"
+	reasonWrongKind     = "wrong-kind"     // not a networking.k8s.io/v1 Ingress
+	reasonMissingObject = "missing-object" // no request.object
+	reasonUndecodable   = "undecodable"    // request.object is not valid JSON of an Ingress
+	reasonNotSynced     = "not-synced"     // cluster state not loaded yet
+)
+
+// requests counts the admission requests that reached ingressguard's
+// handlers. Requests refused before a handler runs (a body that is not an
+// AdmissionReview, too large, or of the wrong content type) are counted by
+// controller-runtime's controller_runtime_webhook_requests_total.
+var requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "ingressguard_admission_requests_total",
+	Help: "Admission requests answered by ingressguard, by webhook (mutate, validate), result (allowed, patched, denied, error) and reason.",
+}, []string{"webhook", "result", "reason"})
+
+func init() {
+	metrics.Registry.MustRegister(requests)
+}
+
+func record(webhook, result, reason string) {
+	requests.WithLabelValues(webhook, result, reason).Inc()
+}

@@ -1,0 +1,154 @@
+// Package webhook serves ingressguard's admission webhooks for
+// networking.k8s.io/v1 Ingresses (SPEC sections 1, 3 and 4):
+//
+//   - the mutating webhook sets a missing pathType with a minimal JSON patch
+//     and a warning per defaulted path;
+//   - the validating webhook rejects what Istio cannot serve, with one cause
+//     per field, and passes the rest with warnings.
+//
+// Both only call package convert's rules. Ingresses that are not ours pass
+// untouched. Every AdmissionReview is treated as hostile input: anything but
+// a decodable networking.k8s.io/v1 Ingress is refused with a message that
+// says what was wrong.
+//
+// Request bodies are bounded by controller-runtime's admission.Webhook,
+// which reads at most 7 MiB (two objects of the API server's 3 MiB request
+// limit plus the review around them) and answers a larger body with a 413
+// error response without decoding it.
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ingressguard/ingressguard/convert"
+)
+
+// Fixed paths of the webhooks on the webhook server.
+const (
+	MutatePath   = "/mutate-networking-k8s-io-v1-ingress"
+	ValidatePath = "/validate-networking-k8s-io-v1-ingress"
+)
+
+// Syncer is implemented by a convert.Cluster that loads cluster state
+// asynchronously, such as lookup.Cluster. Until Synced is true the handlers
+// refuse requests (HTTP 503 in the response) instead of judging Ingresses
+// against incomplete state.
+type Syncer interface {
+	Synced() bool
+}
+
+// Register serves the mutating and validating handlers on mgr's webhook
+// server at MutatePath and ValidatePath.
+func Register(mgr manager.Manager, settings convert.Settings, cluster convert.Cluster) {
+	srv := mgr.GetWebhookServer()
+	srv.Register(MutatePath, &admission.Webhook{Handler: NewMutator(settings, cluster)})
+	srv.Register(ValidatePath, &admission.Webhook{Handler: NewValidator(settings, cluster)})
+}
+
+var (
+	ingressKind     = metav1.GroupVersionKind{Group: networkingv1.GroupName, Version: "v1", Kind: "Ingress"}
+	ingressResource = metav1.GroupVersionResource{Group: networkingv1.GroupName, Version: "v1", Resource: "ingresses"}
+)
+
+// ingressDecoder decodes networking.k8s.io/v1 objects only.
+var ingressDecoder = func() runtime.Decoder {
+	s := runtime.NewScheme()
+	utilruntime.Must(networkingv1.AddToScheme(s))
+	return serializer.NewCodecFactory(s).UniversalDeserializer()
+}()
+
+// refusal is a request that cannot be judged, with its metrics reason.
+type refusal struct {
+	code    int32
+	reason  string
+	message string
+}
+
+// handler is what the mutating and validating handlers share.
+type handler struct {
+	name     string // metrics label: mutate or validate
+	settings convert.Settings
+	cluster  convert.Cluster
+}
+
+// ingress returns the Ingress under admission, or why there is none.
+func (h handler) ingress(req admission.Request) (*networkingv1.Ingress, *refusal) {
+	if req.Kind != ingressKind || req.Resource != ingressResource || req.SubResource != "" {
+		return nil, &refusal{http.StatusBadRequest, reasonWrongKind, fmt.Sprintf(
+			"ingressguard admits only networking.k8s.io/v1 Ingresses, but was sent %s (resource %s); the webhook configuration's rules must select only resource ingresses of apiGroup networking.k8s.io, version v1",
+			describeKind(req.Kind), describeResource(req.Resource, req.SubResource))}
+	}
+	if len(req.Object.Raw) == 0 {
+		return nil, &refusal{http.StatusBadRequest, reasonMissingObject, fmt.Sprintf(
+			"the AdmissionReview for %s has no request.object, so there is no Ingress to check", req.Operation)}
+	}
+	var ing networkingv1.Ingress
+	_, gvk, err := ingressDecoder.Decode(req.Object.Raw, nil, &ing)
+	if err != nil {
+		return nil, &refusal{http.StatusBadRequest, reasonUndecodable, fmt.Sprintf(
+			"request.object is not a valid networking.k8s.io/v1 Ingress: %v", err)}
+	}
+	if k := metav1.GroupVersionKind(*gvk); k != ingressKind {
+		return nil, &refusal{http.StatusBadRequest, reasonWrongKind, fmt.Sprintf(
+			"request.object is a %s, not a networking.k8s.io/v1 Ingress", describeKind(k))}
+	}
+	if s, ok := h.cluster.(Syncer); ok && !s.Synced() {
+		return nil, &refusal{http.StatusServiceUnavailable, reasonNotSynced,
+			"ingressguard is still loading IngressClasses, Services, Ingresses, Secrets and Certificates from the API server; retry in a few seconds"}
+	}
+	return &ing, nil
+}
+
+// describeKind renders a request's kind as "networking.k8s.io/v1 Ingress".
+func describeKind(k metav1.GroupVersionKind) string {
+	if k == (metav1.GroupVersionKind{}) {
+		return "an empty kind"
+	}
+	return schema.GroupVersion{Group: k.Group, Version: k.Version}.String() + " " + k.Kind
+}
+
+// describeResource renders a request's resource as
+// "networking.k8s.io/v1 ingresses/status".
+func describeResource(r metav1.GroupVersionResource, sub string) string {
+	if r == (metav1.GroupVersionResource{}) {
+		return "none"
+	}
+	s := schema.GroupVersion{Group: r.Group, Version: r.Version}.String() + " " + r.Resource
+	if sub != "" {
+		s += "/" + sub
+	}
+	return s
+}
+
+// refuse answers a request that cannot be judged.
+func (h handler) refuse(ctx context.Context, r *refusal) admission.Response {
+	record(h.name, resultError, r.reason)
+	logf.FromContext(ctx).Info("refused an admission request", "reason", r.reason, "message", r.message)
+	return admission.Errored(r.code, errors.New(r.message))
+}
+
+// answer records and logs a decision about an Ingress.
+func (h handler) answer(ctx context.Context, resp admission.Response, result, reason string) admission.Response {
+	record(h.name, result, reason)
+	logf.FromContext(ctx).V(1).Info("admission decision", "result", result, "reason", reason, "warnings", len(resp.Warnings))
+	return resp
+}
+
+// checked reports whether op is one that the webhooks judge.
+func checked(op admissionv1.Operation) bool {
+	return op == admissionv1.Create || op == admissionv1.Update
+}
