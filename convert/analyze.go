@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -67,17 +68,37 @@ func (a *Analysis) Key() types.NamespacedName {
 }
 
 // VirtualServiceHosts are the hosts ("" is "*") whose VirtualService this
+// Ingress contributes to.
+func (a *Analysis) VirtualServiceHosts() []string { return VirtualServiceHosts(a.Ingress) }
+
+// VirtualServiceHosts are the hosts ("" is "*") whose VirtualService an
 // Ingress contributes to: its rule hosts, and "" for a defaultBackend.
-func (a *Analysis) VirtualServiceHosts() []string {
-	if a.Ingress.Spec.DefaultBackend == nil {
-		return a.Hosts
+func VirtualServiceHosts(ing *networkingv1.Ingress) []string {
+	hosts := RuleHosts(ing)
+	if ing.Spec.DefaultBackend == nil || slices.Contains(hosts, "") {
+		return hosts
 	}
-	for _, h := range a.Hosts {
-		if h == "" {
-			return a.Hosts
+	return append(hosts, "")
+}
+
+// BackendServices lists the Services ("namespace/name") that an Ingress's
+// backends name, so that a Service change can find the routes it affects.
+func BackendServices(ing *networkingv1.Ingress) []string {
+	var out []string
+	add := func(b *networkingv1.IngressBackend) {
+		if b != nil && b.Service != nil && !slices.Contains(out, ing.Namespace+"/"+b.Service.Name) {
+			out = append(out, ing.Namespace+"/"+b.Service.Name)
 		}
 	}
-	return append(append([]string(nil), a.Hosts...), "")
+	add(ing.Spec.DefaultBackend)
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP != nil {
+			for i := range r.HTTP.Paths {
+				add(&r.HTTP.Paths[i].Backend)
+			}
+		}
+	}
+	return out
 }
 
 // older orders Ingresses by creation, then namespace and name.

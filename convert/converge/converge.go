@@ -1,0 +1,244 @@
+// Package converge keeps the cluster equal to what convert says: it writes
+// the Gateway of every Ingress of ours and the VirtualService of every host,
+// removes them when their Ingress or host is gone, and writes Ingress status
+// (SPEC sections 5 and 6). Work is keyed so that one change recomputes only
+// what it touches: an Ingress key for its Gateway and status, a host key for
+// its VirtualService.
+package converge
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/ingressguard/ingressguard/convert"
+)
+
+// FieldOwner is the field manager of every write.
+const FieldOwner = "ingressguard"
+
+// Index names registered by IndexFields.
+const (
+	// VirtualServiceHostIndex indexes Ingresses by the hosts whose
+	// VirtualService they contribute to ("" for "*").
+	VirtualServiceHostIndex = "ingressguard.virtualServiceHosts"
+	// BackendIndex indexes Ingresses by the Services ("namespace/name") of
+	// their backends.
+	BackendIndex = "ingressguard.backendServices"
+)
+
+// Event reasons on Ingresses.
+const (
+	ReasonError         = "IngressError"
+	ReasonWarning       = "IngressWarning"
+	ReasonNameCollision = "NameCollision"
+	ReasonIstiod        = "IstiodConverts"
+)
+
+// CacheOptions adds to base what the reconciler reads: the generated
+// Gateways and VirtualServices (only those labelled as ours, only in the
+// gateway namespace) and the ConfigMaps of the gateway namespace (istiod's
+// mesh config).
+func CacheOptions(s convert.Settings, base cache.Options) cache.Options {
+	only := map[string]cache.Config{s.GatewayNamespace: {}}
+	ours := labels.SelectorFromSet(labels.Set{convert.LabelManagedBy: convert.ManagedBy})
+	if base.ByObject == nil {
+		base.ByObject = map[client.Object]cache.ByObject{}
+	}
+	base.ByObject[&istionet.Gateway{}] = cache.ByObject{Namespaces: only, Label: ours}
+	base.ByObject[&istionet.VirtualService{}] = cache.ByObject{Namespaces: only, Label: ours}
+	base.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Namespaces: only}
+	return base
+}
+
+// IndexFields registers the Ingress indexes the reconciler's watches use.
+func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
+	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, VirtualServiceHostIndex, func(o client.Object) []string {
+		return convert.VirtualServiceHosts(o.(*networkingv1.Ingress))
+	}); err != nil {
+		return fmt.Errorf("indexing Ingresses by VirtualService host: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, BackendIndex, func(o client.Object) []string {
+		return convert.BackendServices(o.(*networkingv1.Ingress))
+	}); err != nil {
+		return fmt.Errorf("indexing Ingresses by backend Service: %w", err)
+	}
+	return nil
+}
+
+// writer holds what both reconcilers share: reading the cache, writing
+// only objects labelled as ours, and reporting problems as events.
+type writer struct {
+	settings convert.Settings
+	cluster  convert.Cluster
+	client   client.Client // cache-backed reads; writes
+	api      client.Reader // uncached reads, for name collisions only
+	events   events.EventRecorder
+
+	reported sync.Map // event key -> digest of what was last reported
+}
+
+// istiodConverts reads the mesh config from the cache.
+func (w *writer) istiodConverts(ctx context.Context) (bool, string, error) {
+	var cm corev1.ConfigMap
+	err := w.client.Get(ctx, types.NamespacedName{Namespace: w.settings.GatewayNamespace, Name: MeshConfigMap}, &cm)
+	if apierrors.IsNotFound(err) {
+		on, why := IstiodConverts(nil)
+		return on, why, nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	on, why := IstiodConverts(&cm)
+	return on, why, nil
+}
+
+// ours reports whether ing exists, is not being deleted, and is ours.
+func (w *writer) ours(ing *networkingv1.Ingress) bool {
+	return ing != nil && ing.DeletionTimestamp == nil && w.settings.Owns(ing, w.cluster)
+}
+
+// report records one Warning event per message on ing, unless the same
+// messages were already reported under key for this generation.
+func (w *writer) report(ing *networkingv1.Ingress, key, reason string, messages []string) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d|%s", ing.Generation, reason)
+	for _, m := range messages {
+		fmt.Fprintf(h, "|%s", m)
+	}
+	digest := string(h.Sum(nil))
+	if prev, ok := w.reported.Load(key); ok && prev == digest {
+		return
+	}
+	w.reported.Store(key, digest)
+	for _, m := range messages {
+		w.events.Eventf(ing, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", m)
+	}
+}
+
+// forget drops what was reported under key, when its Ingress is gone.
+func (w *writer) forget(key string) { w.reported.Delete(key) }
+
+// specOf returns the protobuf spec of a generated object.
+func specOf(obj client.Object) proto.Message {
+	switch o := obj.(type) {
+	case *istionet.Gateway:
+		return &o.Spec
+	case *istionet.VirtualService:
+		return &o.Spec
+	}
+	panic(fmt.Sprintf("converge: no spec for %T", obj))
+}
+
+// put makes the live object equal to desired in the fields we own: labels,
+// annotations and the whole spec. It writes nothing when they already are,
+// and never touches an object of that name that is not labelled as ours
+// (the cache only holds labelled ones); sources then get a Warning event.
+func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
+	live := desired.DeepCopyObject().(client.Object)
+	err := w.client.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	if apierrors.IsNotFound(err) {
+		probe := desired.DeepCopyObject().(client.Object)
+		switch err := w.api.Get(ctx, client.ObjectKeyFromObject(desired), probe); {
+		case err == nil:
+			if probe.GetLabels()[convert.LabelManagedBy] == convert.ManagedBy {
+				return fmt.Errorf("%T %s is ours but not in the cache yet; retrying", desired, desired.GetName())
+			}
+			w.collision(desired, sources)
+			return nil
+		case !apierrors.IsNotFound(err):
+			return err
+		}
+		log.FromContext(ctx).Info("creating", "kind", kindOf(desired), "name", desired.GetName())
+		return w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
+	}
+	if err != nil {
+		return err
+	}
+	if owned(live, desired) {
+		return nil
+	}
+	live.SetLabels(merged(live.GetLabels(), desired.GetLabels()))
+	live.SetAnnotations(merged(live.GetAnnotations(), desired.GetAnnotations()))
+	proto.Reset(specOf(live))
+	proto.Merge(specOf(live), specOf(desired))
+	log.FromContext(ctx).Info("updating", "kind", kindOf(desired), "name", desired.GetName())
+	return w.client.Update(ctx, live, client.FieldOwner(FieldOwner))
+}
+
+// collision reports a same-named object that is not ours.
+func (w *writer) collision(desired client.Object, sources []*networkingv1.Ingress) {
+	msg := fmt.Sprintf("%s %s/%s already exists without label %s=%s, so ingressguard leaves it alone and this Ingress is not served through it; rename or remove that object",
+		kindOf(desired), desired.GetNamespace(), desired.GetName(), convert.LabelManagedBy, convert.ManagedBy)
+	for _, ing := range sources {
+		w.report(ing, "collision/"+kindOf(desired)+"/"+desired.GetName()+"/"+ing.Namespace+"/"+ing.Name, ReasonNameCollision, []string{msg})
+	}
+}
+
+// remove deletes the object of that name if it is ours.
+func (w *writer) remove(ctx context.Context, obj client.Object, name string) error {
+	err := w.client.Get(ctx, types.NamespacedName{Namespace: w.settings.GatewayNamespace, Name: name}, obj)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if obj.GetLabels()[convert.LabelManagedBy] != convert.ManagedBy {
+		return nil
+	}
+	log.FromContext(ctx).Info("deleting", "kind", kindOf(obj), "name", name)
+	uid := obj.GetUID()
+	err = w.client.Delete(ctx, obj, client.Preconditions{UID: &uid})
+	return client.IgnoreNotFound(err)
+}
+
+// owned reports whether live already has desired's labels, annotations and spec.
+func owned(live, desired client.Object) bool {
+	return contains(live.GetLabels(), desired.GetLabels()) &&
+		contains(live.GetAnnotations(), desired.GetAnnotations()) &&
+		proto.Equal(specOf(live), specOf(desired))
+}
+
+func contains(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+func merged(base, over map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
+func kindOf(obj client.Object) string {
+	switch obj.(type) {
+	case *istionet.Gateway:
+		return "Gateway"
+	case *istionet.VirtualService:
+		return "VirtualService"
+	}
+	return fmt.Sprintf("%T", obj)
+}

@@ -1,0 +1,332 @@
+package converge_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/convert/converge"
+	"github.com/ingressguard/ingressguard/lookup"
+	"github.com/ingressguard/ingressguard/test/envtest"
+)
+
+var setLogger sync.Once
+
+// quietLogs sends the reconcilers' logs to stderr with -v, else nowhere.
+func quietLogs() {
+	setLogger.Do(func() {
+		out := io.Discard
+		if testing.Verbose() {
+			out = os.Stderr
+		}
+		logf.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(out)))
+	})
+}
+
+// running is one reconciler process under test.
+type running struct {
+	writes atomic.Int64 // create, update, patch and delete calls, status included
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// startReconciler runs the reconcilers in a manager of their own, as
+// `ingressguard serve` does, counting every write call they make.
+func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *running {
+	t.Helper()
+	quietLogs()
+	s := convert.DefaultSettings()
+	lo := lookup.Options{GatewayNamespace: s.GatewayNamespace, CertManager: true}
+	r := &running{done: make(chan struct{})}
+	count := func() { r.writes.Add(1) }
+	mgr, err := manager.New(env.Config, manager.Options{
+		Scheme:                        env.Scheme,
+		Cache:                         converge.CacheOptions(s, lookup.CacheOptions(lo)),
+		Metrics:                       metricsserver.Options{BindAddress: "0"},
+		LeaderElection:                leaderElection,
+		LeaderElectionID:              "ingressguard-test",
+		LeaderElectionNamespace:       s.GatewayNamespace,
+		LeaseDuration:                 ptr(3 * time.Second),
+		RenewDeadline:                 ptr(2 * time.Second),
+		RetryPeriod:                   ptr(500 * time.Millisecond),
+		LeaderElectionReleaseOnCancel: true,
+		Controller:                    config.Controller{SkipNameValidation: ptr(true)},
+		NewClient: func(cfg *rest.Config, o client.Options) (client.Client, error) {
+			c, err := client.NewWithWatch(cfg, o)
+			if err != nil {
+				return nil, err
+			}
+			return interceptor.NewClient(c, interceptor.Funcs{
+				Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+					count()
+					return c.Create(ctx, obj, opts...)
+				},
+				Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+					count()
+					return c.Update(ctx, obj, opts...)
+				},
+				Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+					count()
+					return c.Patch(ctx, obj, p, opts...)
+				},
+				Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+					count()
+					return c.Delete(ctx, obj, opts...)
+				},
+				SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+					count()
+					return c.SubResource(sub).Update(ctx, obj, opts...)
+				},
+				SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+					count()
+					return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+				},
+			}), nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = func() { cancel(); <-r.done }
+	if err := lookup.IndexFields(ctx, mgr.GetFieldIndexer(), lo); err != nil {
+		t.Fatal(err)
+	}
+	if err := converge.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := lookup.New(ctx, mgr.GetCache(), lo, logf.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := converge.Setup(mgr, converge.Options{Settings: s, Cluster: cluster}); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(r.done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	}()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func ptr[T any](v T) *T { return &v }
+
+const gwNS = "istio-system"
+
+// eventually retries check until it passes or 30 s have gone.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// steady asserts that check keeps passing for a while, for "nothing happens".
+func steady(t *testing.T, what string, check func() error) {
+	t.Helper()
+	for range 20 {
+		if err := check(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type path struct {
+	path, pathType, service string
+	port                    int32
+	portName                string
+}
+
+func ingress(ns, name string, created time.Time, host string, paths ...path) *networkingv1.Ingress {
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       networkingv1.IngressSpec{IngressClassName: ptr("istio")},
+	}
+	var ps []networkingv1.HTTPIngressPath
+	for _, p := range paths {
+		pt := networkingv1.PathType(p.pathType)
+		ps = append(ps, networkingv1.HTTPIngressPath{Path: p.path, PathType: &pt, Backend: networkingv1.IngressBackend{
+			Service: &networkingv1.IngressServiceBackend{Name: p.service, Port: networkingv1.ServiceBackendPort{Number: p.port, Name: p.portName}}}})
+	}
+	ing.Spec.Rules = []networkingv1.IngressRule{{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: ps}}}}
+	return ing
+}
+
+func createNamespace(t *testing.T, env *envtest.Env, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+func virtualService(env *envtest.Env, host string) (*istionet.VirtualService, error) {
+	vs := &istionet.VirtualService{}
+	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: gwNS, Name: convert.VirtualServiceName(host)}, vs)
+	return vs, err
+}
+
+func gateway(env *envtest.Env, ns, name string) (*istionet.Gateway, error) {
+	gw := &istionet.Gateway{}
+	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: gwNS, Name: convert.GatewayName(ns, name)}, gw)
+	return gw, err
+}
+
+// routes renders a VirtualService's routes as "match -> destination:port".
+func routes(vs *istionet.VirtualService) string {
+	var out []string
+	for _, r := range vs.Spec.Http {
+		var ms []string
+		for _, m := range r.Match {
+			if e := m.Uri.GetExact(); e != "" {
+				ms = append(ms, "="+e)
+			} else {
+				ms = append(ms, m.Uri.GetPrefix()+"*")
+			}
+		}
+		d := r.Route[0].Destination
+		out = append(out, fmt.Sprintf("%s->%s:%d", strings.Join(ms, ","), strings.SplitN(d.Host, ".", 2)[0], d.Port.GetNumber()))
+	}
+	return strings.Join(out, " ")
+}
+
+func wantRoutes(env *envtest.Env, host, want string) func() error {
+	return func() error {
+		vs, err := virtualService(env, host)
+		if err != nil {
+			return err
+		}
+		if got := routes(vs); got != want {
+			return fmt.Errorf("routes of %s = %q, want %q", host, got, want)
+		}
+		return nil
+	}
+}
+
+func gone(obj func() error) func() error {
+	return func() error {
+		if err := obj(); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("still there (err %v)", err)
+		}
+		return nil
+	}
+}
+
+// warningEvents lists the Warning event notes on an Ingress with a reason.
+func warningEvents(env *envtest.Env, ns, name, reason string) ([]string, error) {
+	var list eventsv1.EventList
+	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "Ingress" && e.Regarding.Name == name && e.Type == corev1.EventTypeWarning && e.Reason == reason {
+			out = append(out, e.Note)
+		}
+	}
+	return out, nil
+}
+
+// TestSeedMatchesConvert: the seed's Ingress produces a Gateway and a
+// VirtualService that the API server accepts under Istio's CRDs, equal to
+// the golden output of `ingressguard convert` for the same input.
+func TestSeedMatchesConvert(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	startReconciler(t, env, false)
+	ctx := context.Background()
+	root, _ := envtest.RepoRoot()
+	dir := filepath.Join(root, "convert", "testdata", "golden", "seed-annotation")
+	raw, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed networkingv1.Ingress
+	if err := yaml.Unmarshal(raw, &seed); err != nil {
+		t.Fatal(err)
+	}
+	seed.Namespace = "default"
+	if err := env.Client.Create(ctx, &seed); err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile(filepath.Join(dir, "output.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(string(golden), "\n---\n")
+	var wantGW istionet.Gateway
+	var wantVS istionet.VirtualService
+	if err := yaml.Unmarshal([]byte(docs[0]), &wantGW); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal([]byte(docs[1]), &wantVS); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Gateway equals convert's", func() error {
+		var gw istionet.Gateway
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(&wantGW), &gw); err != nil {
+			return err
+		}
+		if !proto.Equal(&gw.Spec, &wantGW.Spec) || !contains(gw.Labels, wantGW.Labels) || !contains(gw.Annotations, wantGW.Annotations) {
+			return fmt.Errorf("live Gateway %v differs from golden %v", &gw.Spec, &wantGW.Spec)
+		}
+		return nil
+	})
+	eventually(t, "the VirtualService equals convert's", func() error {
+		var vs istionet.VirtualService
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(&wantVS), &vs); err != nil {
+			return err
+		}
+		if !proto.Equal(&vs.Spec, &wantVS.Spec) || !contains(vs.Labels, wantVS.Labels) || !contains(vs.Annotations, wantVS.Annotations) {
+			return fmt.Errorf("live VirtualService %v differs from golden %v", &vs.Spec, &wantVS.Spec)
+		}
+		return nil
+	})
+}
+
+func contains(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,221 @@
+package converge_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	istioapi "istio.io/api/networking/v1alpha3"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/test/envtest"
+)
+
+// TestEditsConverge: editing the Ingress (new path, new host, host removed,
+// TLS added), editing the Service of a named port, and deleting the Ingress
+// each converge.
+func TestEditsConverge(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	startReconciler(t, env, false)
+	ctx := context.Background()
+	createNamespace(t, env, "shop")
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "api"},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 8080}}},
+	}
+	if err := env.Client.Create(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	ing := ingress("shop", "web", time.Time{}, "shop.example.com",
+		path{path: "/", pathType: "Prefix", service: "web", port: 80},
+		path{path: "/api", pathType: "Prefix", service: "api", portName: "http"})
+	if err := env.Client.Create(ctx, ing); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "first conversion", wantRoutes(env, "shop.example.com", "=/api,/api/*->api:8080 /*->web:80"))
+
+	update := func(edit func(*networkingv1.Ingress)) {
+		t.Helper()
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ing), ing); err != nil {
+			t.Fatal(err)
+		}
+		edit(ing)
+		if err := env.Client.Update(ctx, ing); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(i *networkingv1.Ingress) {
+		pt := networkingv1.PathTypeExact
+		i.Spec.Rules[0].HTTP.Paths = append(i.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{Path: "/healthz", PathType: &pt,
+			Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 81}}}})
+	})
+	eventually(t, "new path", wantRoutes(env, "shop.example.com", "=/healthz->web:81 =/api,/api/*->api:8080 /*->web:80"))
+
+	update(func(i *networkingv1.Ingress) {
+		r := *i.Spec.Rules[0].DeepCopy()
+		r.Host = "www.example.com"
+		i.Spec.Rules = append(i.Spec.Rules, r)
+	})
+	eventually(t, "new host", wantRoutes(env, "www.example.com", "=/healthz->web:81 =/api,/api/*->api:8080 /*->web:80"))
+	eventually(t, "Gateway serves the new host", func() error {
+		gw, err := gateway(env, "shop", "web")
+		if err != nil {
+			return err
+		}
+		if h := gw.Spec.Servers[len(gw.Spec.Servers)-1].Hosts; len(h) != 2 || h[1] != "www.example.com" {
+			return fmt.Errorf("HTTP server hosts %v", h)
+		}
+		return nil
+	})
+
+	update(func(i *networkingv1.Ingress) { i.Spec.Rules = i.Spec.Rules[1:] })
+	eventually(t, "removed host's VirtualService deleted", gone(func() error { _, err := virtualService(env, "shop.example.com"); return err }))
+
+	update(func(i *networkingv1.Ingress) {
+		i.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"www.example.com"}, SecretName: "www-tls"}}
+	})
+	eventually(t, "TLS server added", func() error {
+		gw, err := gateway(env, "shop", "web")
+		if err != nil {
+			return err
+		}
+		s := gw.Spec.Servers[0]
+		if s.Port.GetNumber() != 443 || s.Tls.GetCredentialName() != "www-tls" || s.Tls.GetMode() != istioapi.ServerTLSSettings_SIMPLE {
+			return fmt.Errorf("first server %v", s)
+		}
+		return nil
+	})
+
+	svc.Spec.Ports[0].Port = 9090
+	if err := env.Client.Update(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "named port re-resolved", wantRoutes(env, "www.example.com", "=/healthz->web:81 =/api,/api/*->api:9090 /*->web:80"))
+
+	if err := env.Client.Delete(ctx, ing); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "VirtualService deleted with the Ingress", gone(func() error { _, err := virtualService(env, "www.example.com"); return err }))
+	eventually(t, "Gateway deleted with the Ingress", gone(func() error { _, err := gateway(env, "shop", "web"); return err }))
+}
+
+// TestSharedHost: a VirtualService shared by two Ingresses in two namespaces
+// is bound to both Gateways and keeps the other's routes when one goes.
+func TestSharedHost(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	startReconciler(t, env, false)
+	ctx := context.Background()
+	createNamespace(t, env, "team-a", "team-b")
+	a := ingress("team-a", "users", time.Time{}, "api.example.com", path{path: "/users", pathType: "Prefix", service: "users", port: 80})
+	b := ingress("team-b", "orders", time.Time{}, "api.example.com", path{path: "/orders", pathType: "Prefix", service: "orders", port: 80})
+	for _, ing := range []*networkingv1.Ingress{a, b} {
+		if err := env.Client.Create(ctx, ing); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "both Ingresses' routes", wantRoutes(env, "api.example.com", "=/orders,/orders/*->orders:80 =/users,/users/*->users:80"))
+	eventually(t, "bound to both Gateways", func() error {
+		vs, err := virtualService(env, "api.example.com")
+		if err != nil {
+			return err
+		}
+		if g := vs.Spec.Gateways; len(g) != 2 {
+			return fmt.Errorf("gateways %v", g)
+		}
+		return nil
+	})
+	if err := env.Client.Delete(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the other's routes stay", wantRoutes(env, "api.example.com", "=/orders,/orders/*->orders:80"))
+	eventually(t, "bound to the remaining Gateway only", func() error {
+		vs, err := virtualService(env, "api.example.com")
+		if err != nil {
+			return err
+		}
+		if g := vs.Spec.Gateways; len(g) != 1 || g[0] != convert.GatewayName("team-b", "orders") {
+			return fmt.Errorf("gateways %v", g)
+		}
+		return nil
+	})
+}
+
+// TestHandEditsAndCollisions: a hand edit of a generated object is
+// reverted; an unlabelled VirtualService with a colliding name is never
+// modified, and the Ingress gets a Warning event saying why.
+func TestHandEditsAndCollisions(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	startReconciler(t, env, false)
+	ctx := context.Background()
+	createNamespace(t, env, "web")
+
+	theirs := &istionet.VirtualService{ObjectMeta: metav1.ObjectMeta{Namespace: gwNS, Name: convert.VirtualServiceName("taken.example.com")}}
+	theirs.Spec.Hosts = []string{"taken.example.com"}
+	theirs.Spec.Http = []*istioapi.HTTPRoute{{Route: []*istioapi.HTTPRouteDestination{{Destination: &istioapi.Destination{Host: "theirs"}}}}}
+	if err := env.Client.Create(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	version := theirs.ResourceVersion
+	if err := env.Client.Create(ctx, ingress("web", "taker", time.Time{}, "taken.example.com", path{path: "/", pathType: "Prefix", service: "mine", port: 80})); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "collision reported on the Ingress", func() error {
+		notes, err := warningEvents(env, "web", "taker", "NameCollision")
+		if err != nil || len(notes) == 0 {
+			return fmt.Errorf("no NameCollision event yet (%v)", err)
+		}
+		return nil
+	})
+	steady(t, "the unlabelled VirtualService is left alone", func() error {
+		vs, err := virtualService(env, "taken.example.com")
+		if err != nil {
+			return err
+		}
+		if vs.ResourceVersion != version {
+			return fmt.Errorf("it was modified: %v", vs.Spec.String())
+		}
+		return nil
+	})
+
+	if err := env.Client.Create(ctx, ingress("web", "site", time.Time{}, "site.example.com", path{path: "/", pathType: "Prefix", service: "site", port: 80})); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "converted", wantRoutes(env, "site.example.com", "/*->site:80"))
+	vs, _ := virtualService(env, "site.example.com")
+	vs.Spec.Http[0].Route[0].Destination.Host = "hijacked.web.svc.cluster.local"
+	vs.Spec.ExportTo = []string{"."}
+	if err := env.Client.Update(ctx, vs); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "hand edit reverted", func() error {
+		vs, err := virtualService(env, "site.example.com")
+		if err != nil {
+			return err
+		}
+		if got := routes(vs); got != "/*->site:80" || len(vs.Spec.ExportTo) != 0 {
+			return fmt.Errorf("routes %q exportTo %v", got, vs.Spec.ExportTo)
+		}
+		return nil
+	})
+	gw, _ := gateway(env, "web", "site")
+	gw.Spec.Selector = map[string]string{"app": "something-else"}
+	if err := env.Client.Update(ctx, gw); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Gateway hand edit reverted", func() error {
+		gw, err := gateway(env, "web", "site")
+		if err != nil {
+			return err
+		}
+		if gw.Spec.Selector["istio"] != "ingressgateway" || len(gw.Spec.Selector) != 1 {
+			return fmt.Errorf("selector %v", gw.Spec.Selector)
+		}
+		return nil
+	})
+}

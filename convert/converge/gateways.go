@@ -1,0 +1,97 @@
+package converge
+
+import (
+	"context"
+	"slices"
+
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/ingressguard/ingressguard/convert"
+)
+
+// gateways converges, per Ingress, its Gateway, its events and its status.
+type gateways struct{ *writer }
+
+// Reconcile implements reconcile.Reconciler for an Ingress key.
+func (r *gateways) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ing := &networkingv1.Ingress{}
+	if err := r.client.Get(ctx, req.NamespacedName, ing); apierrors.IsNotFound(err) {
+		ing = nil
+	} else if err != nil {
+		return ctrl.Result{}, err
+	}
+	key := req.String()
+	if !r.ours(ing) {
+		r.forget("gateway/" + key)
+		r.forget("istiod/" + key)
+		if on, _, err := r.istiodConverts(ctx); on || err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, r.remove(ctx, &istionet.Gateway{}, convert.GatewayName(req.Namespace, req.Name))
+	}
+	on, why, err := r.istiodConverts(ctx)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if on {
+		log.FromContext(ctx).V(1).Info("not writing: istiod converts Ingresses itself", "reason", why)
+		r.report(ing, "istiod/"+key, ReasonIstiod, []string{why})
+		return ctrl.Result{}, nil
+	}
+	a := r.settings.Analyze(ing, r.cluster)
+	var errs, warns []string
+	for _, e := range a.Diagnostics.Errors {
+		errs = append(errs, e.Error()+" (this path gets no route)")
+	}
+	for _, w := range a.Diagnostics.Warnings {
+		warns = append(warns, w.String())
+	}
+	r.report(ing, "gateway/"+key, ReasonError, errs)
+	r.report(ing, "gateway-warnings/"+key, ReasonWarning, warns)
+	if err := r.put(ctx, r.settings.Gateway(a), []*networkingv1.Ingress{ing}); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.status(ctx, ing)
+}
+
+// status sets status.loadBalancer.ingress from the ingress gateway Service,
+// writing only when it changes.
+func (r *gateways) status(ctx context.Context, ing *networkingv1.Ingress) error {
+	var svc corev1.Service
+	err := r.client.Get(ctx, types.NamespacedName{Namespace: r.settings.GatewayNamespace, Name: r.settings.IngressService}, &svc)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	want := LoadBalancer(&svc)
+	if slices.EqualFunc(ing.Status.LoadBalancer.Ingress, want, sameAddress) {
+		return nil
+	}
+	ing = ing.DeepCopy()
+	ing.Status.LoadBalancer.Ingress = want
+	log.FromContext(ctx).Info("updating status", "addresses", len(want))
+	return r.client.Status().Update(ctx, ing, client.FieldOwner(FieldOwner))
+}
+
+// LoadBalancer is the Ingress status for the ingress gateway Service: its
+// load-balancer IPs and hostnames, then its external IPs.
+func LoadBalancer(svc *corev1.Service) []networkingv1.IngressLoadBalancerIngress {
+	var out []networkingv1.IngressLoadBalancerIngress
+	for _, lb := range svc.Status.LoadBalancer.Ingress {
+		out = append(out, networkingv1.IngressLoadBalancerIngress{IP: lb.IP, Hostname: lb.Hostname})
+	}
+	for _, ip := range svc.Spec.ExternalIPs {
+		out = append(out, networkingv1.IngressLoadBalancerIngress{IP: ip})
+	}
+	return out
+}
+
+func sameAddress(a, b networkingv1.IngressLoadBalancerIngress) bool {
+	return a.IP == b.IP && a.Hostname == b.Hostname && len(a.Ports) == 0 && len(b.Ports) == 0
+}
