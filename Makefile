@@ -1,0 +1,35 @@
+# ingressguard developer targets. `make help` lists them.
+SHELL := /usr/bin/env bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+# Test timeout covers the first envtest run on a busy 2-core machine.
+TEST_FLAGS ?= -count=1 -timeout=30m
+
+.PHONY: help build test lint bench envtest dev fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/ingressguard
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ingressguard ./cmd/ingressguard
+
+envtest: ## build (once) the kube-apiserver, etcd and kubectl the tests use; prints their folder
+	@hack/envtest-assets.sh
+
+test: lint ## lint, then every test, including the ones against a real kube-apiserver
+	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" $(GO) test $(TEST_FLAGS) ./...
+
+lint: ## gofmt and go vet
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench: ## Go benchmarks of the hot paths
+	$(GO) test -run '^$$' -bench . -benchmem -count=6 ./convert/... ./webhook/...
+
+fuzz: ## run each fuzz test for a while
+	$(GO) test -run '^$$' -fuzz FuzzRouting -fuzztime 60s ./convert
+	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 60s ./manifest
+
+clean: ## remove build output
+	rm -rf bin
