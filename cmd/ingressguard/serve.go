@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/webhook"
 )
 
@@ -31,21 +32,30 @@ type serveOptions struct {
 	logFormat   string
 	dev         bool
 	reconcile   bool
+
+	leaderElect             bool
+	leaderElectionNamespace string
 }
 
 // newServeCommand returns `ingressguard serve`, the in-cluster process: the
-// admission webhooks, and later the reconciler, in one controller-runtime
-// manager.
+// admission webhooks and the reconcilers in one controller-runtime manager.
 func newServeCommand() *cobra.Command {
 	o := serveOptions{settings: convert.DefaultSettings()}
 	cmd := &cobra.Command{
 		Use:   "serve --cert-dir DIR",
-		Short: "Serve the admission webhooks that default and check Ingresses",
+		Short: "Serve the admission webhooks and write the Istio objects for Ingresses",
 		Long: `Serve runs the mutating and validating admission webhooks for
 networking.k8s.io/v1 Ingresses on HTTPS (TLS 1.2 or later, HTTP/1.1):
 
   ` + webhook.MutatePath + `    sets a missing pathType
   ` + webhook.ValidatePath + `  rejects what Istio cannot serve
+
+With --reconcile (the default) it also writes, for every Ingress of ours, a
+Gateway and, per host, a VirtualService in --gateway-namespace, keeps them
+equal to what "ingressguard convert" prints, removes them when their Ingress
+goes, and sets Ingress status from the --ingress-service Service. It writes
+nothing while istiod converts Ingresses itself (meshConfig
+ingressControllerMode other than OFF).
 
 The serving certificate and key are tls.crt and tls.key in --cert-dir; they
 are reloaded when the files change. Prometheus metrics are served on
@@ -72,7 +82,9 @@ cert-manager Certificates only in --gateway-namespace.`,
 	fs.StringVar(&o.healthAddr, "health-addr", ":8081", `address of the /healthz and /readyz probes (plain HTTP); "0" turns them off`)
 	fs.StringVar(&o.logFormat, "log-format", "", "log format: json or console (default: json, console with --dev)")
 	fs.BoolVar(&o.dev, "dev", false, "development logging: console format, debug level (one line per admission decision), stack traces on warnings")
-	fs.BoolVar(&o.reconcile, "reconcile", true, "also write Istio Gateways and VirtualServices for our Ingresses (not implemented yet: only the webhooks run)")
+	fs.BoolVar(&o.reconcile, "reconcile", true, "also write Istio Gateways and VirtualServices for our Ingresses, and their status; needs istiod's meshConfig.ingressControllerMode: OFF (false: the webhooks only)")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "with several replicas, let only the elected one reconcile (a Lease named "+server.LeaderElectionID+"); the webhooks run on every replica")
+	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's namespace; required outside a cluster)")
 	return cmd
 }
 
@@ -94,22 +106,21 @@ func (o *serveOptions) run(ctx context.Context) error {
 	// Kubernetes stops pods with SIGTERM; main handles only interrupts.
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
-	mgr, err := webhook.NewManager(ctx, cfg, webhook.ManagerOptions{
-		Settings:    o.settings,
-		Host:        o.webhookHost,
-		Port:        o.webhookPort,
-		CertDir:     o.certDir,
-		MetricsAddr: o.metricsAddr,
-		HealthAddr:  o.healthAddr,
+	mgr, err := server.New(ctx, cfg, server.Options{
+		Settings:                o.settings,
+		Host:                    o.webhookHost,
+		Port:                    o.webhookPort,
+		CertDir:                 o.certDir,
+		MetricsAddr:             o.metricsAddr,
+		HealthAddr:              o.healthAddr,
+		Reconcile:               o.reconcile,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionNamespace: o.leaderElectionNamespace,
 	})
 	if err != nil {
 		return err
 	}
-	if o.reconcile {
-		// The reconciler (SPEC section 5) is added to mgr here once it exists.
-		log.Info("reconciling is not implemented yet: only the admission webhooks run, and Istio's own Ingress conversion keeps serving Ingresses")
-	}
-	log.Info("starting", "apiServer", cfg.Host, "webhookPort", o.webhookPort, "certDir", o.certDir,
+	log.Info("starting", "apiServer", cfg.Host, "webhookPort", o.webhookPort, "certDir", o.certDir, "reconcile", o.reconcile,
 		"ingressClass", o.settings.IngressClass, "mode", o.settings.Mode, "gatewayNamespace", o.settings.GatewayNamespace)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("serving: %w", err)

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
 	"github.com/ingressguard/ingressguard/webhook"
 )
@@ -111,7 +112,7 @@ func start(t *testing.T) *harness {
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	healthAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := webhook.NewManager(ctx, env.Config, webhook.ManagerOptions{
+	mgr, err := server.New(ctx, env.Config, server.Options{
 		Settings:    settings,
 		Host:        wio.LocalServingHost,
 		Port:        wio.LocalServingPort,

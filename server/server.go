@@ -1,4 +1,7 @@
-package webhook
+// Package server assembles `ingressguard serve`: one controller-runtime
+// manager that serves the admission webhooks on every replica and, unless
+// turned off, runs the reconcilers on the elected leader.
+package server
 
 import (
 	"context"
@@ -9,7 +12,10 @@ import (
 	"os"
 	"path/filepath"
 
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -19,12 +25,14 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/convert/converge"
 	"github.com/ingressguard/ingressguard/lookup"
 	"github.com/ingressguard/ingressguard/manifest"
+	"github.com/ingressguard/ingressguard/webhook"
 )
 
-// ManagerOptions configure NewManager.
-type ManagerOptions struct {
+// Options configure New.
+type Options struct {
 	// Settings are SPEC section 1's settings; NewManager checks them.
 	Settings convert.Settings
 	// Host is the address the webhook server listens on; empty for all.
@@ -40,10 +48,30 @@ type ManagerOptions struct {
 	// HealthAddr is the plain-HTTP address of /healthz and /readyz; "0"
 	// turns them off.
 	HealthAddr string
+	// Reconcile also runs the reconcilers that write Gateways,
+	// VirtualServices and Ingress status (package converge).
+	Reconcile bool
+	// LeaderElection makes only one replica reconcile at a time; the
+	// webhooks are served by every replica.
+	LeaderElection bool
+	// LeaderElectionNamespace holds the Lease; empty means the namespace the
+	// pod runs in.
+	LeaderElectionNamespace string
 }
 
-// NewManager returns a controller-runtime manager that serves the admission
-// webhooks (Register) over TLS 1.2 or later, HTTP/1.1 only, with
+// LeaderElectionID names the Lease the replicas compete for.
+const LeaderElectionID = "ingressguard-leader"
+
+// NewScheme has the types the manager reads and writes: client-go's,
+// cert-manager's Certificates and Istio's networking/v1 objects.
+func NewScheme() *runtime.Scheme {
+	s := manifest.NewScheme()
+	utilruntime.Must(istionet.AddToScheme(s))
+	return s
+}
+
+// New returns a controller-runtime manager that serves the admission
+// webhooks (webhook.Register) over TLS 1.2 or later, HTTP/1.1 only, with
 // controller-runtime's and ingressguard's Prometheus metrics, /healthz, and
 // /readyz, which is ready once the webhook server answers TLS and the cache
 // has loaded the cluster state. It reads the cluster through a cache set up
@@ -51,7 +79,7 @@ type ManagerOptions struct {
 // whether cert-manager's Certificate API is served. Typed Secret reads
 // through the manager's client bypass the cache, so the process never
 // caches Secret data.
-func NewManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) (manager.Manager, error) {
+func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err := o.Settings.Check(); err != nil {
 		return nil, err
 	}
@@ -70,10 +98,18 @@ func NewManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) (manage
 	}
 	lo := lookup.Options{GatewayNamespace: o.Settings.GatewayNamespace, CertManager: certManager}
 
+	cacheOpts := lookup.CacheOptions(lo)
+	if o.Reconcile {
+		cacheOpts = converge.CacheOptions(o.Settings, cacheOpts)
+	}
 	mgr, err := manager.New(cfg, manager.Options{
-		Scheme: manifest.NewScheme(),
-		Cache:  lookup.CacheOptions(lo),
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Scheme:                        NewScheme(),
+		Cache:                         cacheOpts,
+		LeaderElection:                o.Reconcile && o.LeaderElection,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		Client:                        client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 		Metrics: metricsserver.Options{
 			BindAddress: o.MetricsAddr,
 		},
@@ -101,7 +137,15 @@ func NewManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) (manage
 	if err != nil {
 		return nil, err
 	}
-	Register(mgr, o.Settings, cluster)
+	webhook.Register(mgr, o.Settings, cluster)
+	if o.Reconcile {
+		if err := converge.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+			return nil, err
+		}
+		if err := converge.Setup(mgr, converge.Options{Settings: o.Settings, Cluster: cluster}); err != nil {
+			return nil, fmt.Errorf("setting up the reconcilers: %w", err)
+		}
+	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}
