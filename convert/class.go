@@ -1,11 +1,22 @@
 package convert
 
-import networkingv1 "k8s.io/api/networking/v1"
+import (
+	"fmt"
+
+	networkingv1 "k8s.io/api/networking/v1"
+)
 
 // ClassAnnotation is the deprecated annotation that selects an ingress controller.
 const ClassAnnotation = "kubernetes.io/ingress.class"
 
-// Owns decides whether ing is served by Istio (SPEC section 1):
+// Owns decides whether ing is served by Istio (SPEC section 1).
+func (s Settings) Owns(ing *networkingv1.Ingress, classes Classes) bool {
+	ours, _ := s.Ownership(ing, classes)
+	return ours
+}
+
+// Ownership decides whether ing is served by Istio (SPEC section 1) and
+// says why:
 //  1. the kubernetes.io/ingress.class annotation, when present (even empty),
 //     must equal the ingress class setting;
 //  2. else spec.ingressClassName, when it names an existing IngressClass,
@@ -15,16 +26,18 @@ const ClassAnnotation = "kubernetes.io/ingress.class"
 //     controller claims the Ingress even in DEFAULT mode);
 //  4. else (no class and no default, or a class that does not exist) the
 //     Ingress is ours only in DEFAULT mode.
-func (s Settings) Owns(ing *networkingv1.Ingress, classes Classes) bool {
+func (s Settings) Ownership(ing *networkingv1.Ingress, classes Classes) (bool, string) {
 	if v, ok := ing.Annotations[ClassAnnotation]; ok {
-		return v == s.IngressClass
+		return v == s.IngressClass, fmt.Sprintf("annotation %s is %q; the ingress class setting is %q", ClassAnnotation, v, s.IngressClass)
 	}
 	if name := ing.Spec.IngressClassName; name != nil {
 		if c, ok := classes.IngressClass(*name); ok {
-			return c.Spec.Controller == ControllerName
+			return c.Spec.Controller == ControllerName, fmt.Sprintf("IngressClass %s has controller %q", c.Name, c.Spec.Controller)
 		}
-	} else if c, ok := classes.DefaultIngressClass(); ok {
-		return c.Spec.Controller == ControllerName
+		return s.Mode == ModeDefault, fmt.Sprintf("IngressClass %s does not exist and the ingress controller mode is %s", *name, s.Mode)
 	}
-	return s.Mode == ModeDefault
+	if c, ok := classes.DefaultIngressClass(); ok {
+		return c.Spec.Controller == ControllerName, fmt.Sprintf("no class, and the default IngressClass %s has controller %q", c.Name, c.Spec.Controller)
+	}
+	return s.Mode == ModeDefault, fmt.Sprintf("no class, no default IngressClass, and the ingress controller mode is %s", s.Mode)
 }

@@ -47,8 +47,8 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 	return m.h.answer(ctx, resp, resultPatched, reasonDefaulted)
 }
 
-// defaultPathTypes returns a JSON patch "add" operation and a warning for
-// each path of ing that has no pathType.
+// defaultPathTypes returns a JSON patch "add" operation for each path of ing
+// that has no pathType, and a warning for each that validation will accept.
 func defaultPathTypes(ing *networkingv1.Ingress) ([]jsonpatch.JsonPatchOperation, []string) {
 	var ops []jsonpatch.JsonPatchOperation
 	var warnings []string
@@ -62,6 +62,9 @@ func defaultPathTypes(ing *networkingv1.Ingress) ([]jsonpatch.JsonPatchOperation
 			}
 			pt, why := convert.DefaultPathType(p.Path)
 			ops = append(ops, jsonpatch.NewOperation("add", fmt.Sprintf("/spec/rules/%d/http/paths/%d/pathType", ri, pi), string(pt)))
+			if _, problem := convert.Interpret(p.Path, &pt); problem != "" {
+				continue // validation rejects the path itself; advice on its pathType would mislead
+			}
 			f := field.NewPath("spec", "rules").Index(ri).Child("http", "paths").Index(pi).Child("pathType")
 			warnings = append(warnings, convert.DefaultingWarning(f.String(), p.Path, pt, why).String())
 		}

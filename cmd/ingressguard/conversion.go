@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/manifest"
@@ -14,15 +16,39 @@ import (
 // conversion is what convert and check share: the flags, reading the
 // input and converting it.
 type conversion struct {
-	settings convert.Settings
-	input    inputOptions
+	settings    convert.Settings
+	input       inputOptions
+	assumeClass bool
 }
 
 func newConversion(cmd *cobra.Command) *conversion {
 	c := &conversion{settings: convert.DefaultSettings()}
 	c.input.bind(cmd.Flags())
 	bindSettings(cmd.Flags(), &c.settings)
+	cmd.Flags().BoolVar(&c.assumeClass, "assume-ingress-class", true,
+		"when reading files only, assume the IngressClass named --ingress-class (controller "+convert.ControllerName+
+			") that ingressguard's install creates, unless the files define an IngressClass of that name")
 	return c
+}
+
+// assumeInstalledClass adds, for file-only input, the IngressClass that the
+// install creates, so that "ingressClassName: istio" is checked offline as
+// it would be in the cluster. It returns a note when an Ingress relies on it.
+func (c *conversion) assumeInstalledClass(snap *convert.Snapshot) string {
+	name := c.settings.IngressClass
+	if !c.assumeClass || c.input.readsCluster() || slices.ContainsFunc(snap.IngressClasses, func(ic *networkingv1.IngressClass) bool { return ic.Name == name }) {
+		return ""
+	}
+	snap.IngressClasses = append(snap.IngressClasses, &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       networkingv1.IngressClassSpec{Controller: convert.ControllerName},
+	})
+	for _, ing := range snap.Ingresses {
+		if n := ing.Spec.IngressClassName; n != nil && *n == name {
+			return fmt.Sprintf("assuming IngressClass %s with controller %s, as ingressguard installs it (--assume-ingress-class=false to turn off)", name, convert.ControllerName)
+		}
+	}
+	return ""
 }
 
 // run reads the input, prints the notes to stderr and converts.
@@ -35,8 +61,12 @@ func (c *conversion) run(cmd *cobra.Command) (*input, *convert.Result, error) {
 		return nil, nil, err
 	}
 	snap := manifest.SnapshotOf(in.docs, c.settings.GatewayNamespace)
+	notes := slices.Clone(in.notes)
+	if n := c.assumeInstalledClass(&snap); n != "" {
+		notes = append(notes, n)
+	}
 	res := c.settings.Convert(snap)
-	notes := append(slices.Clone(in.notes), notOurs(c.settings, in, snap, res.Ignored, c.input.readsCluster())...)
+	notes = append(notes, notOurs(c.settings, in, snap, res.Ignored, c.input.readsCluster())...)
 	for _, n := range notes {
 		if _, err := fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n); err != nil {
 			return nil, nil, err

@@ -163,7 +163,7 @@ func TestConvertStdin(t *testing.T) {
 }
 
 func TestConvertErrors(t *testing.T) {
-	out, errOut, code := run(t, "", "convert", "-f", example("ingress-annotation.yaml"), "-f", example(filepath.Join("invalid", "regex-prefix.yaml")), "-f", example(filepath.Join("invalid", "ingressclass.yaml")))
+	out, errOut, code := run(t, "", "convert", "-f", example("ingress-annotation.yaml"), "-f", example(filepath.Join("invalid", "regex-prefix.yaml")))
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
@@ -200,7 +200,7 @@ func TestCheckInvalidExamples(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			file := filepath.Join(examples, "invalid", tt.file)
-			out, errOut, code := run(t, "", "check", "-f", file, "-f", example(filepath.Join("invalid", "ingressclass.yaml")))
+			out, errOut, code := run(t, "", "check", "-f", file)
 			if code != 1 {
 				t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 			}
@@ -254,17 +254,28 @@ func TestCheck(t *testing.T) {
 		},
 	}, {
 		name:   "the same object twice, identical",
-		args:   []string{"-f", example("ingress-class.yaml"), "-f", example(filepath.Join("invalid", "ingressclass.yaml"))},
+		args:   []string{"-f", example("ingress-class.yaml"), "-f", example("ingress-class.yaml")},
 		stdout: []string{"1 Ingress checked, 0 errors, 0 warnings\n"},
 	}, {
 		name:   "Ingresses that are not ours",
 		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml")},
 		stdout: []string{"0 Ingresses checked, 0 errors, 0 warnings\n"},
 		stderr: "note: testdata/mixed.yaml: document 6 (line 61): ignoring Deployment shop (not read by ingressguard)\n" +
-			`note: Ingress shop/by-annotation is not ours (annotation kubernetes.io/ingress.class is "nginx", not "istio")` + "\n" +
-			`note: Ingress shop/by-class is not ours (IngressClass nginx has controller "k8s.io/ingress-nginx", not "istio.io/ingress-controller")` + "\n" +
-			"note: Ingress shop/missing-class is not ours (IngressClass istio does not exist and --ingress-controller-mode is STRICT; give its manifest with -f, or read the cluster with --cluster)\n" +
-			"note: Ingress shop/no-class is not ours (no class, and --ingress-controller-mode is STRICT)\n",
+			`note: Ingress shop/by-annotation is not ours (annotation kubernetes.io/ingress.class is "nginx"; the ingress class setting is "istio")` + "\n" +
+			`note: Ingress shop/by-class is not ours (IngressClass nginx has controller "k8s.io/ingress-nginx")` + "\n" +
+			"note: Ingress shop/missing-class is not ours (IngressClass internal does not exist and the ingress controller mode is STRICT; give its manifest with -f, or read the cluster with --cluster)\n" +
+			"note: Ingress shop/no-class is not ours (no class, no default IngressClass, and the ingress controller mode is STRICT)\n",
+	}, {
+		name:   "the IngressClass the install creates is assumed for files",
+		args:   []string{"-f", example("invalid/regex-prefix.yaml")},
+		code:   1,
+		stdout: []string{"1 Ingress checked, 1 error, 0 warnings\n"},
+		stderr: "note: assuming IngressClass istio with controller istio.io/ingress-controller, as ingressguard installs it (--assume-ingress-class=false to turn off)\n",
+	}, {
+		name:   "no assumed IngressClass",
+		args:   []string{"-f", example("invalid/regex-prefix.yaml"), "--assume-ingress-class=false"},
+		stdout: []string{"0 Ingresses checked, 0 errors, 0 warnings\n"},
+		stderr: "note: Ingress default/api is not ours (IngressClass istio does not exist and the ingress controller mode is STRICT; give its manifest with -f, or read the cluster with --cluster)\n",
 	}, {
 		name:   "DEFAULT mode takes the Ingresses without class",
 		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-controller-mode=default"},

@@ -94,7 +94,13 @@ func notOurs(s convert.Settings, in *input, snap convert.Snapshot, ignored []typ
 			inCluster++
 			continue
 		}
-		notes = append(notes, fmt.Sprintf("Ingress %s/%s is not ours (%s)", ing.Namespace, ing.Name, whyNotOurs(s, ing, classes, readCluster)))
+		_, why := s.Ownership(ing, classes)
+		if name := ing.Spec.IngressClassName; name != nil && !readCluster {
+			if _, ok := classes.IngressClass(*name); !ok {
+				why += "; give its manifest with -f, or read the cluster with --cluster"
+			}
+		}
+		notes = append(notes, fmt.Sprintf("Ingress %s/%s is not ours (%s)", ing.Namespace, ing.Name, why))
 	}
 	if inCluster > 0 {
 		verb := "are"
@@ -105,26 +111,4 @@ func notOurs(s convert.Settings, in *input, snap convert.Snapshot, ignored []typ
 			plural(inCluster, "Ingress", "Ingresses"), verb, s.Mode))
 	}
 	return notes
-}
-
-// whyNotOurs explains the decision of convert.Settings.Owns for an
-// Ingress it rejected.
-func whyNotOurs(s convert.Settings, ing *networkingv1.Ingress, classes convert.Classes, readCluster bool) string {
-	if v, ok := ing.Annotations[convert.ClassAnnotation]; ok {
-		return fmt.Sprintf("annotation %s is %q, not %q", convert.ClassAnnotation, v, s.IngressClass)
-	}
-	if name := ing.Spec.IngressClassName; name != nil {
-		if c, ok := classes.IngressClass(*name); ok {
-			return fmt.Sprintf("IngressClass %s has controller %q, not %q", c.Name, c.Spec.Controller, convert.ControllerName)
-		}
-		why := fmt.Sprintf("IngressClass %s does not exist and --ingress-controller-mode is %s", *name, s.Mode)
-		if !readCluster {
-			why += "; give its manifest with -f, or read the cluster with --cluster"
-		}
-		return why
-	}
-	if c, ok := classes.DefaultIngressClass(); ok {
-		return fmt.Sprintf("no class, and the default IngressClass %s has controller %q", c.Name, c.Spec.Controller)
-	}
-	return fmt.Sprintf("no class, and --ingress-controller-mode is %s", s.Mode)
 }
