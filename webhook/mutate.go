@@ -28,15 +28,9 @@ func NewMutator(settings convert.Settings, cluster convert.Cluster) *Mutator {
 
 // Handle implements admission.Handler.
 func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	if !checked(req.Operation) {
-		return m.h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotChecked)
-	}
-	ing, r := m.h.ingress(req)
-	if r != nil {
-		return m.h.refuse(ctx, r)
-	}
-	if !m.h.settings.Owns(ing, m.h.cluster) {
-		return m.h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotOurs)
+	ing, early := m.h.ours(ctx, req)
+	if early != nil {
+		return *early
 	}
 	ops, warnings := defaultPathTypes(ing)
 	if len(ops) == 0 {

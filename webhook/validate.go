@@ -38,15 +38,9 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if req.Operation == admissionv1.Delete {
 		return v.h.answer(ctx, admission.Allowed(""), resultAllowed, reasonDelete)
 	}
-	if !checked(req.Operation) {
-		return v.h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotChecked)
-	}
-	ing, r := v.h.ingress(req)
-	if r != nil {
-		return v.h.refuse(ctx, r)
-	}
-	if !v.h.settings.Owns(ing, v.h.cluster) {
-		return v.h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotOurs)
+	ing, early := v.h.ours(ctx, req)
+	if early != nil {
+		return *early
 	}
 	d := v.h.settings.Validate(ing, v.h.cluster)
 	warnings := make([]string, len(d.Warnings))

@@ -148,6 +148,25 @@ func (h handler) answer(ctx context.Context, resp admission.Response, result, re
 	return resp
 }
 
+// ours returns the Ingress under admission when it is one of ours to judge;
+// otherwise the answer to send right away.
+func (h handler) ours(ctx context.Context, req admission.Request) (*networkingv1.Ingress, *admission.Response) {
+	if !checked(req.Operation) {
+		resp := h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotChecked)
+		return nil, &resp
+	}
+	ing, r := h.ingress(req)
+	if r != nil {
+		resp := h.refuse(ctx, r)
+		return nil, &resp
+	}
+	if !h.settings.Owns(ing, h.cluster) {
+		resp := h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotOurs)
+		return nil, &resp
+	}
+	return ing, nil
+}
+
 // checked reports whether op is one that the webhooks judge.
 func checked(op admissionv1.Operation) bool {
 	return op == admissionv1.Create || op == admissionv1.Update
