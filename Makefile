@@ -14,6 +14,10 @@ help: ## list the targets
 build: ## build bin/ingressguard
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ingressguard ./cmd/ingressguard
 
+# Not `go run ./hack/dev`: go run exits 1 when interrupted, even after a clean stop.
+dev: ## run ingressguard locally against a real kube-apiserver (Ctrl-C stops it)
+	$(GO) build -o bin/dev ./hack/dev && bin/dev
+
 envtest: ## build (once) the kube-apiserver, etcd and kubectl the tests use; prints their folder
 	@hack/envtest-assets.sh
 
