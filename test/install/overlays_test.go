@@ -1,0 +1,203 @@
+package install_test
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// certificates runs cert-manager's issuance controllers and its cainjector
+// against the installation, checks that they issue the serving certificate
+// and inject its CA into both webhook configurations, and returns the
+// serving Secret. The test stops if they do not.
+func (in *installation) certificates(t *testing.T) *corev1.Secret {
+	in.alsoForLoopback(t)
+	runCertManager(t, in.env)
+	var secret *corev1.Secret
+	if !t.Run("cert-manager issues the serving certificate", func(t *testing.T) { secret = in.checkIssued(t) }) {
+		t.FailNow()
+	}
+	runCAInjector(t, in.env)
+	if !t.Run("cainjector injects the CA into both webhook configurations", func(t *testing.T) { in.checkInjected(t, secret) }) {
+		t.FailNow()
+	}
+	t.Run("kubectl apply -k again keeps the injected CA", func(t *testing.T) { in.checkReapplied(t, secret) })
+	return secret
+}
+
+// readAccess is what both modes need and may do: the admission webhooks'
+// cache reads.
+var readAccess = []access{
+	{"list ingresses.networking.k8s.io -A", true},
+	{"watch ingresses.networking.k8s.io -A", true},
+	{"list ingressclasses.networking.k8s.io", true},
+	{"watch ingressclasses.networking.k8s.io", true},
+	{"list services -A", true},
+	{"watch services -A", true},
+	{"list secrets -n istio-system", true},
+	{"watch secrets -n istio-system", true},
+	{"list certificates.cert-manager.io -n istio-system", true},
+	{"watch certificates.cert-manager.io -n istio-system", true},
+
+	// Secrets only in the gateway namespace, and never one by name.
+	{"list secrets -A", false},
+	{"watch secrets -A", false},
+	{"list secrets -n default", false},
+	{"list secrets -n ingressguard-system", false},
+	{"get secrets -n istio-system", false},
+	{"get secrets/ingressguard-webhook-tls -n ingressguard-system", false},
+	{"create secrets -n istio-system", false},
+	{"update secrets -n istio-system", false},
+	{"delete secrets -n istio-system", false},
+	{"list certificates.cert-manager.io -A", false},
+	{"create certificates.cert-manager.io -n istio-system", false},
+	// Ingresses are read, never changed.
+	{"create ingresses.networking.k8s.io -n default", false},
+	{"update ingresses.networking.k8s.io -n default", false},
+	{"patch ingresses.networking.k8s.io -n default", false},
+	{"delete ingresses.networking.k8s.io -n default", false},
+	{"delete ingressclasses.networking.k8s.io/istio", false},
+	{"update services -n default", false},
+	// Nothing unrelated.
+	{"create virtualservices.networking.istio.io -n default", false},
+	{"create gateways.networking.istio.io -n default", false},
+	{"list gateways.networking.istio.io -A", false},
+	{"list configmaps -A", false},
+	{"create pods -n ingressguard-system", false},
+	{"create events -n default", false},
+	{"get nodes", false},
+	{"* *", false},
+}
+
+// TestDefault installs manifests/default, the reconcile mode README tells
+// admins to apply, and runs ingressguard under its ServiceAccount.
+func TestDefault(t *testing.T) {
+	in := install(t, overlayDefault)
+
+	t.Run("pods meet Pod Security restricted", in.checkPodSecurity)
+
+	t.Run("RBAC", func(t *testing.T) {
+		in.checkCanI(t, append(readAccess,
+			// Ingress status and events on Ingresses, in any namespace.
+			access{"update ingresses.networking.k8s.io --subresource=status -n default", true},
+			access{"patch ingresses.networking.k8s.io --subresource=status -n default", false},
+			access{"create events.events.k8s.io -n default", true},
+			access{"patch events.events.k8s.io -n default", true},
+			access{"delete events.events.k8s.io -n default", false},
+			// Generated objects in the gateway namespace only; no patch.
+			access{"get gateways.networking.istio.io -n istio-system", true},
+			access{"list gateways.networking.istio.io -n istio-system", true},
+			access{"watch gateways.networking.istio.io -n istio-system", true},
+			access{"create gateways.networking.istio.io -n istio-system", true},
+			access{"update gateways.networking.istio.io -n istio-system", true},
+			access{"delete gateways.networking.istio.io -n istio-system", true},
+			access{"patch gateways.networking.istio.io -n istio-system", false},
+			access{"deletecollection gateways.networking.istio.io -n istio-system", false},
+			access{"get virtualservices.networking.istio.io -n istio-system", true},
+			access{"list virtualservices.networking.istio.io -n istio-system", true},
+			access{"watch virtualservices.networking.istio.io -n istio-system", true},
+			access{"create virtualservices.networking.istio.io -n istio-system", true},
+			access{"update virtualservices.networking.istio.io -n istio-system", true},
+			access{"delete virtualservices.networking.istio.io -n istio-system", true},
+			access{"patch virtualservices.networking.istio.io -n istio-system", false},
+			access{"update virtualservices.networking.istio.io -n default", false},
+			access{"delete gateways.networking.istio.io -n default", false},
+			// The mesh config, read from the cache of the gateway namespace.
+			access{"list configmaps -n istio-system", true},
+			access{"watch configmaps -n istio-system", true},
+			access{"get configmaps -n istio-system", false},
+			access{"update configmaps -n istio-system", false},
+			access{"list configmaps -n default", false},
+			// Its own Lease, and the event recorded on it.
+			access{"create leases.coordination.k8s.io -n ingressguard-system", true},
+			access{"get leases.coordination.k8s.io/ingressguard-leader -n ingressguard-system", true},
+			access{"update leases.coordination.k8s.io/ingressguard-leader -n ingressguard-system", true},
+			access{"update leases.coordination.k8s.io/other -n ingressguard-system", false},
+			access{"delete leases.coordination.k8s.io/ingressguard-leader -n ingressguard-system", false},
+			access{"create leases.coordination.k8s.io -n default", false},
+			access{"create events -n ingressguard-system", true},
+			access{"patch events -n ingressguard-system", true},
+		))
+	})
+
+	cluster := rules(
+		"list,watch ingresses.networking.k8s.io",
+		"list,watch ingressclasses.networking.k8s.io",
+		"list,watch services",
+		"update ingresses/status.networking.k8s.io",
+		"create,patch events.events.k8s.io",
+	)
+	t.Run("nothing else is granted", func(t *testing.T) {
+		in.checkRules(t, map[string][]string{
+			"default": cluster,
+			"istio-system": append(rules(
+				"list,watch secrets",
+				"list,watch certificates.cert-manager.io",
+				"get,list,watch,create,update,delete gateways.networking.istio.io",
+				"get,list,watch,create,update,delete virtualservices.networking.istio.io",
+				"list,watch configmaps",
+			), cluster...),
+			"ingressguard-system": append(rules(
+				"create leases.coordination.k8s.io",
+				"get,update leases.coordination.k8s.io/ingressguard-leader",
+				"create,patch events",
+			), cluster...),
+		})
+	})
+
+	secret := in.certificates(t)
+
+	s := in.serve(t, secret)
+	if !s.opts.reconcile || !s.opts.leaderElect || s.opts.leaderElectionNamespace != "ingressguard-system" {
+		t.Fatalf("manifests/default runs serve with %+v; want reconcile and leader election in ingressguard-system", s.opts)
+	}
+	t.Run("the API server calls the webhooks, trusting the injected CA", in.checkAdmission)
+	t.Run("the reconcilers write with the ServiceAccount's permissions", func(t *testing.T) { in.checkReconciled(t, s) })
+}
+
+// TestWebhookOnly installs manifests/webhook-only, which must grant no
+// write permission at all, and runs ingressguard's webhooks under its
+// ServiceAccount.
+func TestWebhookOnly(t *testing.T) {
+	in := install(t, overlayWebhookOnly)
+
+	t.Run("pods meet Pod Security restricted", in.checkPodSecurity)
+
+	t.Run("RBAC", func(t *testing.T) {
+		in.checkCanI(t, append(readAccess,
+			access{"update ingresses.networking.k8s.io --subresource=status -n default", false},
+			access{"create events.events.k8s.io -n default", false},
+			access{"create gateways.networking.istio.io -n istio-system", false},
+			access{"create virtualservices.networking.istio.io -n istio-system", false},
+			access{"get gateways.networking.istio.io -n istio-system", false},
+			access{"list configmaps -n istio-system", false},
+			access{"create leases.coordination.k8s.io -n ingressguard-system", false},
+			access{"get leases.coordination.k8s.io/ingressguard-leader -n ingressguard-system", false},
+			access{"create events -n ingressguard-system", false},
+		))
+	})
+
+	cluster := rules(
+		"list,watch ingresses.networking.k8s.io",
+		"list,watch ingressclasses.networking.k8s.io",
+		"list,watch services",
+	)
+	t.Run("nothing else is granted", func(t *testing.T) {
+		in.checkRules(t, map[string][]string{
+			"default":             cluster,
+			"ingressguard-system": cluster,
+			"istio-system": append(rules(
+				"list,watch secrets",
+				"list,watch certificates.cert-manager.io",
+			), cluster...),
+		})
+	})
+
+	secret := in.certificates(t)
+
+	s := in.serve(t, secret)
+	if s.opts.reconcile {
+		t.Fatalf("manifests/webhook-only runs serve with %+v; want --reconcile=false", s.opts)
+	}
+	t.Run("the API server calls the webhooks, trusting the injected CA", in.checkAdmission)
+}
