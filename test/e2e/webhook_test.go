@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -32,17 +31,6 @@ import (
 	"github.com/ingressguard/ingressguard/test/envtest"
 	"github.com/ingressguard/ingressguard/webhook"
 )
-
-// freePort returns a port on 127.0.0.1 that nothing listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // lockedBuffer collects the manager's logs, shown when a test fails.
 type lockedBuffer struct {
@@ -87,7 +75,7 @@ func poll(t *testing.T, what string, cond func() bool) {
 // /readyz says the webhooks can answer.
 func start(t *testing.T) *harness {
 	settings := convert.DefaultSettings()
-	port := freePort(t)
+	port := envtest.FreePort(t)
 	mutating, validating := webhook.Configurations(webhook.ConfigOptions{
 		Name:     "ingressguard",
 		Settings: settings,
@@ -109,8 +97,8 @@ func start(t *testing.T) *harness {
 		}
 	})
 
-	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	healthAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", envtest.FreePort(t))
+	healthAddr := fmt.Sprintf("127.0.0.1:%d", envtest.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	mgr, err := server.New(ctx, env.Config, server.Options{
 		Settings:    settings,

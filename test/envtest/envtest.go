@@ -13,9 +13,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -283,4 +286,23 @@ func crdPaths(ctx context.Context, root string) ([]string, error) {
 		filepath.Join(istio, "kubernetes", "customresourcedefinitions.gen.yaml"),
 		filepath.Join(certManager, "deploy", "crds"),
 	}, nil
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on right
+// now, for a server a test starts a moment later. It is taken below the
+// kernel's ephemeral range (32768 and up on Linux), where the outgoing
+// connections of other tests, which the kernel numbers from that range,
+// cannot take it in the meantime; :0 would hand out an ephemeral port.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free TCP port on 127.0.0.1 between 20000 and 32000")
+	return 0
 }

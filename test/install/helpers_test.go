@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,17 +156,6 @@ func (l *lockedBuffer) Since(offset int) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return string(l.b.Bytes()[offset:])
-}
-
-// freePort returns a TCP port on ip that nothing listens on right now.
-func freePort(t testing.TB, ip string) int {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // contains fails the test unless s contains every one of want.

@@ -465,7 +465,7 @@ func (in *installation) serve(t *testing.T, secret *corev1.Secret) *serving {
 	writeFile(t, certDir, corev1.TLSPrivateKeyKey, secret.Data[corev1.TLSPrivateKeyKey])
 
 	ip := "127.0.0.1"
-	port := int32(freePort(t, ip))
+	port := int32(envtest.FreePort(t))
 	m := &admissionregistrationv1.MutatingWebhookConfiguration{}
 	v := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 	m.Name = in.r.only(t, "MutatingWebhookConfiguration").GetName()
@@ -481,7 +481,7 @@ func (in *installation) serve(t *testing.T, secret *corev1.Secret) *serving {
 	local(&v.Webhooks[0].ClientConfig)
 	must(t, in.env.Client.Update(ctx, v), "pointing %s at the local webhook server", v.Name)
 
-	healthAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
+	healthAddr := fmt.Sprintf("127.0.0.1:%d", envtest.FreePort(t))
 	mgr, err := server.New(context.Background(), in.asServiceAccount(), server.Options{
 		Settings:                convert.DefaultSettings(),
 		Host:                    ip,
