@@ -30,6 +30,7 @@ func (r *gateways) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result
 	key := req.String()
 	if !r.ours(ing) {
 		r.forget("gateway/" + key)
+		r.forget("gateway-warnings/" + key)
 		r.forget("istiod/" + key)
 		if on, _, err := r.istiodConverts(ctx); on || err != nil {
 			return ctrl.Result{}, err
@@ -73,10 +74,13 @@ func (r *gateways) status(ctx context.Context, ing *networkingv1.Ingress) error 
 	if slices.EqualFunc(ing.Status.LoadBalancer.Ingress, want, sameAddress) {
 		return nil
 	}
-	ing = ing.DeepCopy()
-	ing.Status.LoadBalancer.Ingress = want
+	// A merge patch of status.loadBalancer alone: the cached Ingress lacks
+	// the labels and most annotations (lookup.CacheOptions), which an
+	// update would have to carry.
+	patched := ing.DeepCopy()
+	patched.Status.LoadBalancer.Ingress = want
 	log.FromContext(ctx).Info("updating status", "addresses", len(want))
-	return r.client.Status().Update(ctx, ing, client.FieldOwner(FieldOwner))
+	return r.client.Status().Patch(ctx, patched, client.MergeFrom(ing), client.FieldOwner(FieldOwner))
 }
 
 // LoadBalancer is the Ingress status for the ingress gateway Service: its

@@ -79,8 +79,8 @@ func TestDefault(t *testing.T) {
 	t.Run("RBAC", func(t *testing.T) {
 		in.checkCanI(t, append(readAccess,
 			// Ingress status and events on Ingresses, in any namespace.
-			access{"update ingresses.networking.k8s.io --subresource=status -n default", true},
-			access{"patch ingresses.networking.k8s.io --subresource=status -n default", false},
+			access{"patch ingresses.networking.k8s.io --subresource=status -n default", true},
+			access{"update ingresses.networking.k8s.io --subresource=status -n default", false},
 			access{"create events.events.k8s.io -n default", true},
 			access{"patch events.events.k8s.io -n default", true},
 			access{"delete events.events.k8s.io -n default", false},
@@ -124,7 +124,7 @@ func TestDefault(t *testing.T) {
 		"list,watch ingresses.networking.k8s.io",
 		"list,watch ingressclasses.networking.k8s.io",
 		"list,watch services",
-		"update ingresses/status.networking.k8s.io",
+		"patch ingresses/status.networking.k8s.io",
 		"create,patch events.events.k8s.io",
 	)
 	t.Run("nothing else is granted", func(t *testing.T) {
@@ -165,7 +165,7 @@ func TestWebhookOnly(t *testing.T) {
 
 	t.Run("RBAC", func(t *testing.T) {
 		in.checkCanI(t, append(readAccess,
-			access{"update ingresses.networking.k8s.io --subresource=status -n default", false},
+			access{"patch ingresses.networking.k8s.io --subresource=status -n default", false},
 			access{"create events.events.k8s.io -n default", false},
 			access{"create gateways.networking.istio.io -n istio-system", false},
 			access{"create virtualservices.networking.istio.io -n istio-system", false},
