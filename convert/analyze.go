@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -45,10 +46,25 @@ type route struct {
 	Host  string
 	Match Match
 	Dest  destination
-	Field string // the path's field, for messages
-	Name  string // the HTTPRoute name
 	from  *Analysis
+	rule  int // index of the path's rule in spec.rules
+	path  int // index of the path in the rule's http.paths
 	seq   int // order of appearance in its Ingress
+}
+
+// Field is the path's field, for messages. It and Name are made only when
+// needed: most routes never appear in a message.
+func (r route) Field() string { return pathField(r.rule, r.path).String() }
+
+// Name is the HTTPRoute name.
+func (r route) Name() string {
+	ing := r.from.Ingress
+	return ing.Namespace + "/" + ing.Name + "/rules/" + strconv.Itoa(r.rule) + "/paths/" + strconv.Itoa(r.path)
+}
+
+// pathField is the field of spec.rules[rule].http.paths[path].
+func pathField(rule, path int) *field.Path {
+	return field.NewPath("spec").Child("rules").Index(rule).Child("http", "paths").Index(path)
 }
 
 // Analysis is one of our Ingresses as conversion sees it: what it routes and
@@ -81,12 +97,15 @@ func VirtualServiceHosts(ing *networkingv1.Ingress) []string {
 	return append(hosts, "")
 }
 
-// BackendServices lists the Services ("namespace/name") that an Ingress's
-// backends name, so that a Service change can find the routes it affects.
+// BackendServices lists the Services ("namespace/name") whose ports an
+// Ingress's backends name, so that a Service change can find the routes it
+// affects. A backend with a port number routes to the Service's name and
+// that number whether the Service exists or not, so only named ports make
+// routes depend on a Service.
 func BackendServices(ing *networkingv1.Ingress) []string {
 	var out []string
 	add := func(b *networkingv1.IngressBackend) {
-		if b != nil && b.Service != nil && !slices.Contains(out, ing.Namespace+"/"+b.Service.Name) {
+		if b != nil && b.Service != nil && b.Service.Port.Name != "" && !slices.Contains(out, ing.Namespace+"/"+b.Service.Name) {
 			out = append(out, ing.Namespace+"/"+b.Service.Name)
 		}
 	}
@@ -117,89 +136,114 @@ func older(a, b *networkingv1.Ingress) bool {
 // paths, its backends, its TLS entries, and every problem of SPEC section 3
 // that needs no other Ingress.
 func (s Settings) Analyze(ing *networkingv1.Ingress, c Cluster) *Analysis {
+	return s.analyze(ing, c, true)
+}
+
+// routesOf is Analyze without Diagnostics: only the routes and the
+// fallback, for an Ingress whose problems nobody reads (Validate's view of
+// the other Ingresses on a host). It formats no message and checks no TLS
+// entry; the routes are the same as Analyze's.
+func (s Settings) routesOf(ing *networkingv1.Ingress, c Cluster) *Analysis {
+	return s.analyze(ing, c, false)
+}
+
+func (s Settings) analyze(ing *networkingv1.Ingress, c Cluster, diagnose bool) *Analysis {
 	a := &Analysis{Ingress: ing, Hosts: RuleHosts(ing)}
-	d := &a.Diagnostics
-	spec := field.NewPath("spec")
-	if _, ok := ing.Annotations[ClassAnnotation]; ok {
-		d.warn(field.NewPath("metadata", "annotations").Key(ClassAnnotation),
-			"deprecated since Kubernetes 1.18; set spec.ingressClassName to an IngressClass whose controller is %s instead", ControllerName)
+	var d *Diagnostics // nil: no diagnostics
+	if diagnose {
+		d = &a.Diagnostics
+		if _, ok := ing.Annotations[ClassAnnotation]; ok {
+			d.warn(field.NewPath("metadata", "annotations").Key(ClassAnnotation),
+				"deprecated since Kubernetes 1.18; set spec.ingressClassName to an IngressClass whose controller is %s instead", ControllerName)
+		}
 	}
 	for ri, rule := range ing.Spec.Rules {
 		if rule.HTTP == nil {
 			continue
 		}
 		for pi, p := range rule.HTTP.Paths {
-			f := spec.Child("rules").Index(ri).Child("http", "paths").Index(pi)
 			m, problem := Interpret(p.Path, p.PathType)
 			if problem != "" {
-				d.Errors = append(d.Errors, field.Invalid(f.Child("path"), p.Path, problem))
+				if d != nil {
+					d.Errors = append(d.Errors, field.Invalid(pathField(ri, pi).Child("path"), p.Path, problem))
+				}
 				continue
 			}
-			if p.PathType == nil {
+			if p.PathType == nil && d != nil {
 				pt, why := DefaultPathType(p.Path)
-				d.Warnings = append(d.Warnings, DefaultingWarning(f.Child("pathType").String(), p.Path, pt, why))
+				d.Warnings = append(d.Warnings, DefaultingWarning(pathField(ri, pi).Child("pathType").String(), p.Path, pt, why))
 			}
-			dest, ok := s.resolve(p.Backend, f.Child("backend"), ing.Namespace, c, d)
+			dest, ok := s.resolve(p.Backend, func() *field.Path { return pathField(ri, pi).Child("backend") }, ing.Namespace, c, d)
 			if !ok {
 				continue
 			}
-			a.routes = append(a.routes, route{
-				Host: rule.Host, Match: m, Dest: dest, Field: f.String(),
-				Name: fmt.Sprintf("%s/%s/rules/%d/paths/%d", ing.Namespace, ing.Name, ri, pi),
-				from: a, seq: len(a.routes),
-			})
+			a.routes = append(a.routes, route{Host: rule.Host, Match: m, Dest: dest, from: a, rule: ri, path: pi, seq: len(a.routes)})
 		}
 	}
 	if b := ing.Spec.DefaultBackend; b != nil {
-		if dest, ok := s.resolve(*b, spec.Child("defaultBackend"), ing.Namespace, c, d); ok {
+		if dest, ok := s.resolve(*b, func() *field.Path { return field.NewPath("spec", "defaultBackend") }, ing.Namespace, c, d); ok {
 			a.fallback = &dest
 		}
 	}
-	s.checkTLS(a, c)
+	if d != nil {
+		s.checkTLS(a, c)
+	}
 	return a
 }
 
-// resolve turns a backend into a destination, recording why it cannot.
-func (s Settings) resolve(b networkingv1.IngressBackend, f *field.Path, ns string, c Services, d *Diagnostics) (destination, bool) {
+// resolve turns a backend, at field f(), into a destination, recording in
+// d (when not nil) why it cannot.
+func (s Settings) resolve(b networkingv1.IngressBackend, f func() *field.Path, ns string, c Services, d *Diagnostics) (destination, bool) {
 	if r := b.Resource; r != nil {
-		group := ""
-		if r.APIGroup != nil {
-			group = *r.APIGroup
+		if d != nil {
+			group := ""
+			if r.APIGroup != nil {
+				group = *r.APIGroup
+			}
+			d.Errors = append(d.Errors, field.Invalid(f().Child("resource"), fmt.Sprintf("%s/%s/%s", group, r.Kind, r.Name),
+				"Istio routes Ingress traffic only to Services and ignores resource backends; use backend.service with a Service name and port"))
 		}
-		d.Errors = append(d.Errors, field.Invalid(f.Child("resource"), fmt.Sprintf("%s/%s/%s", group, r.Kind, r.Name),
-			"Istio routes Ingress traffic only to Services and ignores resource backends; use backend.service with a Service name and port"))
 		return destination{}, false
 	}
 	svc := b.Service
 	if svc == nil || svc.Name == "" {
-		d.Errors = append(d.Errors, field.Required(f.Child("service"), "Istio needs a Service to route to; set backend.service.name and port"))
+		if d != nil {
+			d.Errors = append(d.Errors, field.Required(f().Child("service"), "Istio needs a Service to route to; set backend.service.name and port"))
+		}
 		return destination{}, false
 	}
-	host := fmt.Sprintf("%s.%s.svc.%s", svc.Name, ns, s.DomainSuffix)
-	pf := f.Child("service", "port")
+	host := svc.Name + "." + ns + ".svc." + s.DomainSuffix
 	if svc.Port.Name == "" {
 		if svc.Port.Number <= 0 {
-			d.Errors = append(d.Errors, field.Required(pf, "Istio needs a Service port; set port.number or port.name"))
+			if d != nil {
+				d.Errors = append(d.Errors, field.Required(f().Child("service", "port"), "Istio needs a Service port; set port.number or port.name"))
+			}
 			return destination{}, false
 		}
 		return destination{Host: host, Port: uint32(svc.Port.Number)}, true
 	}
 	obj, ok := c.Service(ns, svc.Name)
 	if !ok {
-		d.warn(pf.Child("name"), "Service %s/%s does not exist yet, so port name %q cannot be resolved and this path gets no route until it does; create the Service or use port.number",
-			ns, svc.Name, svc.Port.Name)
+		if d != nil {
+			d.warn(f().Child("service", "port", "name"), "Service %s/%s does not exist yet, so port name %q cannot be resolved and this path gets no route until it does; create the Service or use port.number",
+				ns, svc.Name, svc.Port.Name)
+		}
 		return destination{}, false
 	}
-	var names []string
 	for _, p := range obj.Spec.Ports {
 		if p.Name == svc.Port.Name {
 			return destination{Host: host, Port: uint32(p.Port)}, true
 		}
-		names = append(names, fmt.Sprintf("%s=%d", p.Name, p.Port))
 	}
-	d.Errors = append(d.Errors, field.Invalid(pf.Child("name"), svc.Port.Name,
-		fmt.Sprintf("Service %s/%s has no port of that name, so Istio would drop this path; use one of its ports (%s) or port.number",
-			ns, svc.Name, strings.Join(names, ", "))))
+	if d != nil {
+		var names []string
+		for _, p := range obj.Spec.Ports {
+			names = append(names, fmt.Sprintf("%s=%d", p.Name, p.Port))
+		}
+		d.Errors = append(d.Errors, field.Invalid(f().Child("service", "port", "name"), svc.Port.Name,
+			fmt.Sprintf("Service %s/%s has no port of that name, so Istio would drop this path; use one of its ports (%s) or port.number",
+				ns, svc.Name, strings.Join(names, ", "))))
+	}
 	return destination{}, false
 }
 
@@ -207,21 +251,21 @@ func (s Settings) resolve(b networkingv1.IngressBackend, f *field.Path, ns strin
 func (s Settings) checkTLS(a *Analysis, c Credentials) {
 	d := &a.Diagnostics
 	for i, t := range a.Ingress.Spec.TLS {
-		f := field.NewPath("spec", "tls").Index(i)
+		f := func() *field.Path { return field.NewPath("spec", "tls").Index(i) }
 		switch {
 		case t.SecretName == "":
-			d.Errors = append(d.Errors, field.Required(f.Child("secretName"), fmt.Sprintf(
+			d.Errors = append(d.Errors, field.Required(f().Child("secretName"), fmt.Sprintf(
 				"Istio's gateway needs a certificate for HTTPS and drops a tls entry without secretName; name a kubernetes.io/tls Secret in namespace %q", s.GatewayNamespace)))
 		case !c.SecretExists(t.SecretName):
 			if _, issuing := c.CertificateFor(t.SecretName); !issuing {
-				d.Errors = append(d.Errors, field.Invalid(f.Child("secretName"), t.SecretName, fmt.Sprintf(
+				d.Errors = append(d.Errors, field.Invalid(f().Child("secretName"), t.SecretName, fmt.Sprintf(
 					"no Secret of that name in namespace %q: Istio's ingress gateway reads TLS certificates only from its own namespace %q, never from the Ingress's namespace %q; create it there (kubectl -n %s create secret tls %s --cert=FILE --key=FILE) or issue it with a cert-manager Certificate in %s whose spec.secretName is %q",
 					s.GatewayNamespace, s.GatewayNamespace, a.Ingress.Namespace, s.GatewayNamespace, t.SecretName, s.GatewayNamespace, t.SecretName)))
 			}
 		}
 		for j, h := range t.Hosts {
 			if !a.serves(h) {
-				d.warn(f.Child("hosts").Index(j), "no rule of this Ingress serves host %q, so the certificate is offered but every request gets 404; add a rule for it or remove it", h)
+				d.warn(f().Child("hosts").Index(j), "no rule of this Ingress serves host %q, so the certificate is offered but every request gets 404; add a rule for it or remove it", h)
 			}
 		}
 	}
@@ -303,11 +347,11 @@ func conflicts(host string, rs []route, keep func(*Analysis) bool) {
 			why = "earlier"
 		}
 		if keep(r.from) {
-			r.from.Diagnostics.Warnings = append(r.from.Diagnostics.Warnings, Warning{Field: r.Field, Message: fmt.Sprintf(
+			r.from.Diagnostics.Warnings = append(r.from.Diagnostics.Warnings, Warning{Field: r.Field(), Message: fmt.Sprintf(
 				"%s is already routed to %s by %s, which is %s and wins; this path gets no traffic", what, w.Dest, describe(w, r.from), why)})
 		}
 		if keep(w.from) {
-			w.from.Diagnostics.Warnings = append(w.from.Diagnostics.Warnings, Warning{Field: w.Field, Message: fmt.Sprintf(
+			w.from.Diagnostics.Warnings = append(w.from.Diagnostics.Warnings, Warning{Field: w.Field(), Message: fmt.Sprintf(
 				"%s is also routed to %s by %s; this one is %s and wins", what, r.Dest, describe(r, w.from), why)})
 		}
 	}
@@ -316,9 +360,9 @@ func conflicts(host string, rs []route, keep func(*Analysis) bool) {
 // describe names the source of route r as seen from Analysis self.
 func describe(r route, self *Analysis) string {
 	if r.from == self {
-		return r.Field + " of this Ingress"
+		return r.Field() + " of this Ingress"
 	}
-	return fmt.Sprintf("Ingress %s (%s)", r.from.Key(), r.Field)
+	return fmt.Sprintf("Ingress %s (%s)", r.from.Key(), r.Field())
 }
 
 // Validate returns every problem of SPEC section 3 for ing, one of ours,
@@ -329,7 +373,7 @@ func (s Settings) Validate(ing *networkingv1.Ingress, c Cluster) Diagnostics {
 		as := []*Analysis{a}
 		for _, other := range c.IngressesForHost(h) {
 			if (other.Namespace != ing.Namespace || other.Name != ing.Name) && s.Owns(other, c) {
-				as = append(as, s.Analyze(other, c))
+				as = append(as, s.routesOf(other, c))
 			}
 		}
 		if len(as) > 1 || len(a.routes) > 1 {

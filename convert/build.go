@@ -96,7 +96,7 @@ func (s Settings) VirtualService(host string, as []*Analysis, warnTo func(*Analy
 		}
 	}
 	for _, r := range rs {
-		add(httpRoute(r.Name, r.Match, r.Dest, authority, seen))
+		add(httpRoute(r.Name(), r.Match, r.Dest, authority, seen))
 	}
 	// The defaultBackend of the oldest contributor that has one catches what
 	// no rule matched, in every host of that Ingress.

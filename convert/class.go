@@ -9,9 +9,10 @@ import (
 // ClassAnnotation is the deprecated annotation that selects an ingress controller.
 const ClassAnnotation = "kubernetes.io/ingress.class"
 
-// Owns decides whether ing is served by Istio (SPEC section 1).
+// Owns decides whether ing is served by Istio (SPEC section 1). It is
+// Ownership without the explanation, which it does not format.
 func (s Settings) Owns(ing *networkingv1.Ingress, classes Classes) bool {
-	ours, _ := s.Ownership(ing, classes)
+	ours, _ := s.ownership(ing, classes, false)
 	return ours
 }
 
@@ -27,17 +28,37 @@ func (s Settings) Owns(ing *networkingv1.Ingress, classes Classes) bool {
 //  4. else (no class and no default, or a class that does not exist) the
 //     Ingress is ours only in DEFAULT mode.
 func (s Settings) Ownership(ing *networkingv1.Ingress, classes Classes) (bool, string) {
+	return s.ownership(ing, classes, true)
+}
+
+// ownership is Ownership; the reason is formatted only with explain.
+func (s Settings) ownership(ing *networkingv1.Ingress, classes Classes, explain bool) (ours bool, why string) {
 	if v, ok := ing.Annotations[ClassAnnotation]; ok {
-		return v == s.IngressClass, fmt.Sprintf("annotation %s is %q; the ingress class setting is %q", ClassAnnotation, v, s.IngressClass)
+		if explain {
+			why = fmt.Sprintf("annotation %s is %q; the ingress class setting is %q", ClassAnnotation, v, s.IngressClass)
+		}
+		return v == s.IngressClass, why
 	}
 	if name := ing.Spec.IngressClassName; name != nil {
 		if c, ok := classes.IngressClass(*name); ok {
-			return c.Spec.Controller == ControllerName, fmt.Sprintf("IngressClass %s has controller %q", c.Name, c.Spec.Controller)
+			if explain {
+				why = fmt.Sprintf("IngressClass %s has controller %q", c.Name, c.Spec.Controller)
+			}
+			return c.Spec.Controller == ControllerName, why
 		}
-		return s.Mode == ModeDefault, fmt.Sprintf("IngressClass %s does not exist and the ingress controller mode is %s", *name, s.Mode)
+		if explain {
+			why = fmt.Sprintf("IngressClass %s does not exist and the ingress controller mode is %s", *name, s.Mode)
+		}
+		return s.Mode == ModeDefault, why
 	}
 	if c, ok := classes.DefaultIngressClass(); ok {
-		return c.Spec.Controller == ControllerName, fmt.Sprintf("no class, and the default IngressClass %s has controller %q", c.Name, c.Spec.Controller)
+		if explain {
+			why = fmt.Sprintf("no class, and the default IngressClass %s has controller %q", c.Name, c.Spec.Controller)
+		}
+		return c.Spec.Controller == ControllerName, why
 	}
-	return s.Mode == ModeDefault, fmt.Sprintf("no class, no default IngressClass, and the ingress controller mode is %s", s.Mode)
+	if explain {
+		why = fmt.Sprintf("no class, no default IngressClass, and the ingress controller mode is %s", s.Mode)
+	}
+	return s.Mode == ModeDefault, why
 }

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,7 +44,9 @@ type Hosts interface {
 }
 
 // Cluster is the read-only view of cluster state that validation needs.
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use. The objects they return
+// may be shared with other callers (lookup.Cluster returns its cache's), so
+// callers must never modify them; nothing in this package does.
 type Cluster interface {
 	Classes
 	Services
@@ -164,8 +167,17 @@ func NewestClass(classes []*networkingv1.IngressClass) *networkingv1.IngressClas
 // appearance ("" for a rule without host).
 func RuleHosts(ing *networkingv1.Ingress) []string {
 	var hosts []string
-	seen := map[string]bool{}
+	var seen map[string]bool // only for many rules; a few are compared directly
 	for _, r := range ing.Spec.Rules {
+		if len(ing.Spec.Rules) <= 8 {
+			if !slices.Contains(hosts, r.Host) {
+				hosts = append(hosts, r.Host)
+			}
+			continue
+		}
+		if seen == nil {
+			seen = make(map[string]bool, len(ing.Spec.Rules))
+		}
 		if !seen[r.Host] {
 			seen[r.Host] = true
 			hosts = append(hosts, r.Host)

@@ -16,6 +16,7 @@ package lookup
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -32,8 +33,11 @@ import (
 
 // Field index names registered by IndexFields.
 const (
-	// HostIndex indexes Ingresses by the host of each rule ("" for a rule
-	// without host), as convert.RuleHosts returns them.
+	// HostIndex indexes Ingresses by the hosts whose VirtualService they
+	// contribute to: the host of each rule ("" for a rule without host)
+	// and "" for a defaultBackend, as convert.VirtualServiceHosts returns
+	// them. The reconcilers (package converge) read it too, so the cache
+	// keeps one index of hosts, not two.
 	HostIndex = "spec.rules.host"
 	// SecretNameIndex indexes cert-manager Certificates by spec.secretName.
 	SecretNameIndex = "spec.secretName"
@@ -62,6 +66,12 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 // client-go's types and cert-manager's v1 types:
 //
 //   - managedFields are stripped from every cached object;
+//   - Ingresses keep their spec, status and the metadata that convert and
+//     the reconcilers read: name, namespace, UID, resourceVersion,
+//     generation, creation and deletion timestamps, and of the annotations
+//     only kubernetes.io/ingress.class (nothing reads the labels and other
+//     annotations, such as Helm's, or kubectl's last-applied-configuration,
+//     a copy of the whole object);
 //   - Services keep only name, namespace, UID, resourceVersion,
 //     spec.ports (to resolve named ports), spec.externalIPs and
 //     status.loadBalancer (for Ingress status);
@@ -75,8 +85,9 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 func CacheOptions(o Options) cache.Options {
 	only := map[string]cache.Config{o.GatewayNamespace: {}}
 	byObject := map[client.Object]cache.ByObject{
-		&corev1.Service{}: {Transform: slimService},
-		secretMetadata():  {Namespaces: only, Transform: slimSecret},
+		&networkingv1.Ingress{}: {Transform: slimIngress},
+		&corev1.Service{}:       {Transform: slimService},
+		secretMetadata():        {Namespaces: only, Transform: slimSecret},
 	}
 	if o.CertManager {
 		byObject[&cmv1.Certificate{}] = cache.ByObject{Namespaces: only, Transform: slimCertificate}
@@ -90,6 +101,28 @@ func CacheOptions(o Options) cache.Options {
 // slimMeta keeps the identity of an object and nothing else.
 func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion}
+}
+
+// slimIngress is the cache transform of Ingresses. An Ingress that is
+// already as slim passes unchanged: client-go applies transforms twice to
+// the objects of a streamed initial list, and a second copy of every
+// Ingress raised the peak memory of a start.
+func slimIngress(in any) (any, error) {
+	ing, ok := in.(*networkingv1.Ingress)
+	if !ok {
+		return in, nil
+	}
+	_, class := ing.Annotations[convert.ClassAnnotation]
+	if ing.Labels == nil && ing.ManagedFields == nil && ing.OwnerReferences == nil && ing.Finalizers == nil &&
+		(len(ing.Annotations) == 0 || len(ing.Annotations) == 1 && class) {
+		return ing, nil
+	}
+	m := slimMeta(ing.ObjectMeta)
+	m.Generation, m.CreationTimestamp, m.DeletionTimestamp = ing.Generation, ing.CreationTimestamp, ing.DeletionTimestamp
+	if class, ok := ing.Annotations[convert.ClassAnnotation]; ok {
+		m.Annotations = map[string]string{convert.ClassAnnotation: class}
+	}
+	return &networkingv1.Ingress{TypeMeta: ing.TypeMeta, ObjectMeta: m, Spec: ing.Spec, Status: ing.Status}, nil
 }
 
 // slimService is the cache transform of Services. Transforms also receive
@@ -132,9 +165,9 @@ func slimCertificate(in any) (any, error) {
 // indexes.
 func IndexFields(ctx context.Context, indexer client.FieldIndexer, o Options) error {
 	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, HostIndex, func(obj client.Object) []string {
-		return convert.RuleHosts(obj.(*networkingv1.Ingress))
+		return convert.VirtualServiceHosts(obj.(*networkingv1.Ingress))
 	}); err != nil {
-		return fmt.Errorf("indexing Ingresses by rule host: %w", err)
+		return fmt.Errorf("indexing Ingresses by host: %w", err)
 	}
 	if !o.CertManager {
 		return nil
@@ -197,10 +230,15 @@ func (c *Cluster) failed(err error, what string, keysAndValues ...any) {
 	}
 }
 
+// Lookups read the cached objects themselves rather than deep copies:
+// convert.Cluster's callers never modify what it returns, and a deep copy
+// of every Ingress on a host was the largest allocation of an admission.
+// (A Get still copies the object's top-level struct; a List its items'.)
+
 // IngressClass implements convert.Classes.
 func (c *Cluster) IngressClass(name string) (*networkingv1.IngressClass, bool) {
 	var ic networkingv1.IngressClass
-	if err := c.reader.Get(context.Background(), client.ObjectKey{Name: name}, &ic); err != nil {
+	if err := c.reader.Get(context.Background(), client.ObjectKey{Name: name}, &ic, client.UnsafeDisableDeepCopy); err != nil {
 		c.failed(err, "IngressClass", "name", name)
 		return nil, false
 	}
@@ -210,7 +248,7 @@ func (c *Cluster) IngressClass(name string) (*networkingv1.IngressClass, bool) {
 // DefaultIngressClass implements convert.Classes.
 func (c *Cluster) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
 	var list networkingv1.IngressClassList
-	if err := c.reader.List(context.Background(), &list); err != nil {
+	if err := c.reader.List(context.Background(), &list, client.UnsafeDisableDeepCopy); err != nil {
 		c.failed(err, "IngressClasses")
 		return nil, false
 	}
@@ -228,7 +266,7 @@ func (c *Cluster) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
 // namespace and spec.ports.
 func (c *Cluster) Service(namespace, name string) (*corev1.Service, bool) {
 	var s corev1.Service
-	if err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &s); err != nil {
+	if err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &s, client.UnsafeDisableDeepCopy); err != nil {
 		c.failed(err, "Service", "namespace", namespace, "name", name)
 		return nil, false
 	}
@@ -237,7 +275,7 @@ func (c *Cluster) Service(namespace, name string) (*corev1.Service, bool) {
 
 // SecretExists implements convert.Credentials.
 func (c *Cluster) SecretExists(name string) bool {
-	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, secretMetadata())
+	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, secretMetadata(), client.UnsafeDisableDeepCopy)
 	c.failed(err, "Secret", "namespace", c.opts.GatewayNamespace, "name", name)
 	return err == nil
 }
@@ -250,7 +288,7 @@ func (c *Cluster) CertificateFor(secretName string) (string, bool) {
 	}
 	var list cmv1.CertificateList
 	if err := c.reader.List(context.Background(), &list, client.InNamespace(c.opts.GatewayNamespace),
-		client.MatchingFields{SecretNameIndex: secretName}); err != nil {
+		client.MatchingFields{SecretNameIndex: secretName}, client.UnsafeDisableDeepCopy); err != nil {
 		c.failed(err, "Certificates", "namespace", c.opts.GatewayNamespace, "secretName", secretName)
 		return "", false
 	}
@@ -268,13 +306,16 @@ func (c *Cluster) CertificateFor(secretName string) (string, bool) {
 // IngressesForHost implements convert.Hosts with an index lookup.
 func (c *Cluster) IngressesForHost(host string) []*networkingv1.Ingress {
 	var list networkingv1.IngressList
-	if err := c.reader.List(context.Background(), &list, client.MatchingFields{HostIndex: host}); err != nil {
+	if err := c.reader.List(context.Background(), &list, client.MatchingFields{HostIndex: host}, client.UnsafeDisableDeepCopy); err != nil {
 		c.failed(err, "Ingresses", "host", host)
 		return nil
 	}
-	out := make([]*networkingv1.Ingress, len(list.Items))
+	out := make([]*networkingv1.Ingress, 0, len(list.Items))
 	for i := range list.Items {
-		out[i] = &list.Items[i]
+		// HostIndex also files an Ingress with a defaultBackend under "".
+		if host != "" || slices.Contains(convert.RuleHosts(&list.Items[i]), "") {
+			out = append(out, &list.Items[i])
+		}
 	}
 	return out
 }

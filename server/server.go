@@ -78,7 +78,8 @@ func NewScheme() *runtime.Scheme {
 // by package lookup; the one API call it makes before starting asks
 // whether cert-manager's Certificate API is served. Typed Secret reads
 // through the manager's client bypass the cache, so the process never
-// caches Secret data.
+// caches Secret data. A cfg that sets neither QPS nor a rate limiter gets
+// no client-side rate limit.
 func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err := o.Settings.Check(); err != nil {
 		return nil, err
@@ -87,6 +88,15 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 		if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
 			return nil, fmt.Errorf("the webhook server's certificate and key must be tls.crt and tls.key in the certificate folder: %w", err)
 		}
+	}
+	if cfg.QPS == 0 && cfg.RateLimiter == nil {
+		// client-go would limit every client to 5 requests per second,
+		// which makes convergence take minutes (1,000 new Ingresses had not
+		// converged after 3 minutes in test/load). Rely on the API
+		// server's priority and fairness instead, as controller-runtime's
+		// config.GetConfig does for the in-cluster and KUBECONFIG configs.
+		cfg = rest.CopyConfig(cfg)
+		cfg.QPS = -1
 	}
 	log := logf.Log.WithName("webhook")
 	certManager, err := lookup.CertManagerServed(cfg)
@@ -105,6 +115,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	mgr, err := manager.New(cfg, manager.Options{
 		Scheme:                        NewScheme(),
 		Cache:                         cacheOpts,
+		NewCache:                      lookup.NewCache,
 		LeaderElection:                o.Reconcile && o.LeaderElection,
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,

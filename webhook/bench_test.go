@@ -1,11 +1,22 @@
 package webhook_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/webhook"
@@ -42,4 +53,74 @@ func BenchmarkHandlers(b *testing.B) {
 			}
 		}
 	})
+}
+
+// reviewBody is the AdmissionReview the API server sends for a CREATE of
+// ing: with the user, the create options and the managedFields it sets.
+func reviewBody(b *testing.B, ing *networkingv1.Ingress) []byte {
+	b.Helper()
+	now := metav1.Now()
+	ing = ing.DeepCopy()
+	ing.UID, ing.Generation, ing.CreationTimestamp = "6a1c9d8e-0000-4000-8000-000000000001", 1, now
+	ing.Labels = map[string]string{"app.kubernetes.io/name": "httpbin", "app.kubernetes.io/instance": "httpbin", "app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "httpbin-1.4.2"}
+	ing.Annotations = map[string]string{"meta.helm.sh/release-name": "httpbin", "meta.helm.sh/release-namespace": "default"}
+	ing.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "helm", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "networking.k8s.io/v1", Time: &now,
+		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:annotations":{".":{},"f:meta.helm.sh/release-name":{},"f:meta.helm.sh/release-namespace":{}},"f:labels":{".":{},"f:app.kubernetes.io/instance":{},"f:app.kubernetes.io/managed-by":{},"f:app.kubernetes.io/name":{},"f:helm.sh/chart":{}}},"f:spec":{"f:ingressClassName":{},"f:rules":{},"f:tls":{}}}`)}}}
+	req := request(b, admissionv1.Create, ing)
+	req.UserInfo = authenticationv1.UserInfo{Username: "system:serviceaccount:flux-system:helm-controller", Groups: []string{"system:serviceaccounts", "system:authenticated"}}
+	req.Options = runtime.RawExtension{Raw: []byte(`{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1","fieldManager":"helm"}`)}
+	body, err := json.Marshal(&admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request:  &req.AdmissionRequest,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// BenchmarkReview measures one admission as the webhook server runs it:
+// decode the AdmissionReview and the Ingress, judge it, encode the answer.
+// The Ingress has TLS and shares its host with one other Ingress of ours,
+// as in the load program's cluster; logs go to a JSON logger at info level,
+// as in `ingressguard serve`. cpu-ns/op is the process's CPU time per
+// review, garbage collection included.
+func BenchmarkReview(b *testing.B) {
+	logf.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	snap := convert.Snapshot{
+		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "istio"}, Spec: networkingv1.IngressClassSpec{Controller: convert.ControllerName}}},
+		Ingresses: []*networkingv1.Ingress{ingress(b, seed, withClassName("istio"), withTLS("httpbin-tls"), func(ing *networkingv1.Ingress) {
+			ing.Name = "other"
+			ing.Spec.Rules[0].HTTP.Paths[0].Path = "/api"
+		})},
+		Credentials: convert.StaticCredentials{Secrets: map[string]bool{"httpbin-tls": true}},
+	}
+	c := convert.NewIndex(snap)
+	s := convert.DefaultSettings()
+	for _, tc := range []struct {
+		name    string
+		handler admission.Handler
+		edits   []func(*networkingv1.Ingress)
+		want    string
+	}{
+		{"mutate", webhook.NewMutator(s, c), []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls"), noPathType}, `"patch":`},
+		{"validate", webhook.NewValidator(s, c), []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls")}, `"allowed":true`},
+	} {
+		wh := webhook.NewWebhook(tc.handler)
+		body := reviewBody(b, ingress(b, seed, tc.edits...))
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+				r.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				wh.ServeHTTP(w, r)
+				if !bytes.Contains(w.Body.Bytes(), []byte(tc.want)) {
+					b.Fatalf("answer lacks %s: %s", tc.want, w.Body)
+				}
+			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
 }

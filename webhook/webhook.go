@@ -30,9 +30,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	kjson "sigs.k8s.io/json"
 
 	"github.com/ingressguard/ingressguard/convert"
 )
@@ -55,13 +57,14 @@ type Syncer interface {
 // server at MutatePath and ValidatePath.
 func Register(mgr manager.Manager, settings convert.Settings, cluster convert.Cluster) {
 	srv := mgr.GetWebhookServer()
-	srv.Register(MutatePath, &admission.Webhook{Handler: NewMutator(settings, cluster)})
-	srv.Register(ValidatePath, &admission.Webhook{Handler: NewValidator(settings, cluster)})
+	srv.Register(MutatePath, newWebhook(NewMutator(settings, cluster)))
+	srv.Register(ValidatePath, newWebhook(NewValidator(settings, cluster)))
 }
 
 var (
-	ingressKind     = metav1.GroupVersionKind{Group: networkingv1.GroupName, Version: "v1", Kind: "Ingress"}
-	ingressResource = metav1.GroupVersionResource{Group: networkingv1.GroupName, Version: "v1", Resource: "ingresses"}
+	ingressKind       = metav1.GroupVersionKind{Group: networkingv1.GroupName, Version: "v1", Kind: "Ingress"}
+	ingressAPIVersion = networkingv1.SchemeGroupVersion.String()
+	ingressResource   = metav1.GroupVersionResource{Group: networkingv1.GroupName, Version: "v1", Resource: "ingresses"}
 )
 
 // ingressDecoder decodes networking.k8s.io/v1 objects only.
@@ -96,13 +99,12 @@ func (h handler) ingress(req admission.Request) (*networkingv1.Ingress, *refusal
 		return nil, &refusal{http.StatusBadRequest, reasonMissingObject, fmt.Sprintf(
 			"the AdmissionReview for %s has no request.object, so there is no Ingress to check", req.Operation)}
 	}
-	var ing networkingv1.Ingress
-	_, gvk, err := ingressDecoder.Decode(req.Object.Raw, nil, &ing)
+	ing, gvk, err := decodeIngress(req.Object.Raw)
 	if err != nil {
 		return nil, &refusal{http.StatusBadRequest, reasonUndecodable, fmt.Sprintf(
 			"request.object is not a valid networking.k8s.io/v1 Ingress: %v", err)}
 	}
-	if k := metav1.GroupVersionKind(*gvk); k != ingressKind {
+	if k := gvk; k != ingressKind {
 		return nil, &refusal{http.StatusBadRequest, reasonWrongKind, fmt.Sprintf(
 			"request.object is a %s, not a networking.k8s.io/v1 Ingress", describeKind(k))}
 	}
@@ -110,7 +112,33 @@ func (h handler) ingress(req admission.Request) (*networkingv1.Ingress, *refusal
 		return nil, &refusal{http.StatusServiceUnavailable, reasonNotSynced,
 			"ingressguard is still loading IngressClasses, Services, Ingresses, Secrets and Certificates from the API server; retry in a few seconds"}
 	}
-	return &ing, nil
+	return ing, nil
+}
+
+// decodeIngress decodes request.object exactly as ingressDecoder does, in
+// one pass when it can. ingressDecoder reads apiVersion and kind in a first
+// pass (matching keys case-insensitively), then decodes the object in a
+// second (matching them case-sensitively). When the case-sensitive pass
+// alone finds apiVersion networking.k8s.io/v1 and kind Ingress and no key
+// it does not know, no other spelling of those keys can be present, so the
+// first pass would have found the same, and the object is the same: the
+// strict check records unknown keys without changing what is decoded. The
+// API server sends exactly that; anything else takes ingressDecoder's path,
+// with its errors.
+func decodeIngress(raw []byte) (*networkingv1.Ingress, metav1.GroupVersionKind, error) {
+	var ing networkingv1.Ingress
+	if utilyaml.IsJSONBuffer(raw) {
+		strict, err := kjson.UnmarshalStrict(raw, &ing, kjson.DisallowUnknownFields)
+		if err == nil && len(strict) == 0 && ing.APIVersion == ingressAPIVersion && ing.Kind == ingressKind.Kind {
+			return &ing, ingressKind, nil
+		}
+		ing = networkingv1.Ingress{}
+	}
+	_, gvk, err := ingressDecoder.Decode(raw, nil, &ing)
+	if err != nil {
+		return nil, metav1.GroupVersionKind{}, err
+	}
+	return &ing, metav1.GroupVersionKind(*gvk), nil
 }
 
 // describeKind renders a request's kind as "networking.k8s.io/v1 Ingress".

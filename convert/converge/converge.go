@@ -9,6 +9,7 @@ package converge
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 
@@ -17,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -25,18 +27,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/lookup"
 )
 
 // FieldOwner is the field manager of every write.
 const FieldOwner = "ingressguard"
 
-// Index names registered by IndexFields.
+// Indexes of Ingresses the reconcilers read.
 const (
 	// VirtualServiceHostIndex indexes Ingresses by the hosts whose
-	// VirtualService they contribute to ("" for "*").
-	VirtualServiceHostIndex = "ingressguard.virtualServiceHosts"
-	// BackendIndex indexes Ingresses by the Services ("namespace/name") of
-	// their backends.
+	// VirtualService they contribute to ("" for "*"). It is lookup's
+	// HostIndex, which lookup.IndexFields registers.
+	VirtualServiceHostIndex = lookup.HostIndex
+	// BackendIndex, which IndexFields registers, indexes Ingresses by the
+	// Services ("namespace/name") whose ports their backends name.
 	BackendIndex = "ingressguard.backendServices"
 )
 
@@ -52,25 +56,84 @@ const (
 // Gateways and VirtualServices (only those labelled as ours, only in the
 // gateway namespace) and the ConfigMaps of the gateway namespace (istiod's
 // mesh config).
+//
+// Gateways and VirtualServices are cached without their spec, which is
+// replaced by its digest (see slimGenerated): the reconcilers only compare
+// it with the spec they want, and decoded Istio specs were the largest
+// part of the cache (a VirtualService of six routes takes about 5 KiB).
+// Other readers of the same cache see these slimmed objects too.
 func CacheOptions(s convert.Settings, base cache.Options) cache.Options {
 	only := map[string]cache.Config{s.GatewayNamespace: {}}
 	ours := labels.SelectorFromSet(labels.Set{convert.LabelManagedBy: convert.ManagedBy})
 	if base.ByObject == nil {
 		base.ByObject = map[client.Object]cache.ByObject{}
 	}
-	base.ByObject[&istionet.Gateway{}] = cache.ByObject{Namespaces: only, Label: ours}
-	base.ByObject[&istionet.VirtualService{}] = cache.ByObject{Namespaces: only, Label: ours}
+	base.ByObject[&istionet.Gateway{}] = cache.ByObject{Namespaces: only, Label: ours, Transform: slimGenerated}
+	base.ByObject[&istionet.VirtualService{}] = cache.ByObject{Namespaces: only, Label: ours, Transform: slimGenerated}
 	base.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Namespaces: only}
 	return base
 }
 
-// IndexFields registers the Ingress indexes the reconciler's watches use.
-func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
-	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, VirtualServiceHostIndex, func(o client.Object) []string {
-		return convert.VirtualServiceHosts(o.(*networkingv1.Ingress))
-	}); err != nil {
-		return fmt.Errorf("indexing Ingresses by VirtualService host: %w", err)
+// specDigestKey is the annotation under which a cached Gateway or
+// VirtualService holds the digest of its spec. Only cached copies have
+// it: it is never written.
+const specDigestKey = "ingressguard.io/cached-spec-digest"
+
+// specDigest is the SHA-256 of a spec's deterministic protobuf encoding:
+// equal specs have equal digests.
+func specDigest(spec proto.Message) string {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(spec)
+	if err != nil {
+		return "unencodable: " + err.Error() // equal to no wanted spec's digest
 	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// slimMark marks the objects slimGenerated made: their managedFields
+// share its array. Nothing decoded from the API server can, so the mark
+// cannot be forged by an annotation or an empty spec.
+var slimMark = make([]metav1.ManagedFieldsEntry, 0, 1)
+
+// slimmed reports whether slimGenerated made m.
+func slimmed(m *metav1.ObjectMeta) bool {
+	return cap(m.ManagedFields) > 0 && &m.ManagedFields[:1][0] == &slimMark[:1][0]
+}
+
+// slimGenerated is the cache transform of Gateways and VirtualServices: it
+// keeps their name, namespace, UID, resourceVersion, generation, deletion
+// timestamp, labels and annotations, and replaces the spec by its digest
+// in annotation specDigestKey. Tombstones, and the objects it made, pass
+// unchanged: client-go applies transforms twice to the objects of a
+// streamed initial list.
+func slimGenerated(in any) (any, error) {
+	meta := func(m *metav1.ObjectMeta, spec proto.Message) metav1.ObjectMeta {
+		if m.Annotations == nil {
+			m.Annotations = make(map[string]string, 1)
+		}
+		m.Annotations[specDigestKey] = specDigest(spec) // the decoded object is the transform's to change
+		return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+			Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp, Labels: m.Labels, Annotations: m.Annotations,
+			ManagedFields: slimMark}
+	}
+	switch o := in.(type) {
+	case *istionet.Gateway:
+		if slimmed(&o.ObjectMeta) {
+			return o, nil
+		}
+		return &istionet.Gateway{TypeMeta: o.TypeMeta, ObjectMeta: meta(&o.ObjectMeta, &o.Spec)}, nil
+	case *istionet.VirtualService:
+		if slimmed(&o.ObjectMeta) {
+			return o, nil
+		}
+		return &istionet.VirtualService{TypeMeta: o.TypeMeta, ObjectMeta: meta(&o.ObjectMeta, &o.Spec)}, nil
+	}
+	return in, nil
+}
+
+// IndexFields registers BackendIndex. The reconcilers also read
+// VirtualServiceHostIndex, which lookup.IndexFields registers.
+func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
 	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, BackendIndex, func(o client.Object) []string {
 		return convert.BackendServices(o.(*networkingv1.Ingress))
 	}); err != nil {
@@ -112,8 +175,15 @@ func (w *writer) ours(ing *networkingv1.Ingress) bool {
 }
 
 // report records one Warning event per message on ing, unless the same
-// messages were already reported under key for this generation.
+// messages were already reported under key for this generation. Only keys
+// with messages are remembered: an entry for each Ingress without problems
+// held megabytes at 10,000 Ingresses, and forgetting a key whose problems
+// are gone reports them again if they come back, as a new digest would.
 func (w *writer) report(ing *networkingv1.Ingress, key, reason string, messages []string) {
+	if len(messages) == 0 {
+		w.reported.Delete(key)
+		return
+	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%d|%s", ing.Generation, reason)
 	for _, m := range messages {
@@ -147,9 +217,11 @@ func specOf(obj client.Object) proto.Message {
 // annotations and the whole spec. It writes nothing when they already are,
 // and never touches an object of that name that is not labelled as ours
 // (the cache only holds labelled ones); sources then get a Warning event.
+// The cache holds the spec's digest only, so an update first reads the
+// object from the API server.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
-	live := desired.DeepCopyObject().(client.Object)
-	err := w.client.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	cached := desired.DeepCopyObject().(client.Object)
+	err := w.client.Get(ctx, client.ObjectKeyFromObject(desired), cached)
 	if apierrors.IsNotFound(err) {
 		probe := desired.DeepCopyObject().(client.Object)
 		switch err := w.api.Get(ctx, client.ObjectKeyFromObject(desired), probe); {
@@ -168,8 +240,18 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	if err != nil {
 		return err
 	}
-	if owned(live, desired) {
+	if ownedCached(cached, desired) {
 		return nil
+	}
+	live := desired.DeepCopyObject().(client.Object)
+	if err := w.api.Get(ctx, client.ObjectKeyFromObject(desired), live); err != nil {
+		return err // gone since: the cache will tell, and the key is retried
+	}
+	if live.GetLabels()[convert.LabelManagedBy] != convert.ManagedBy {
+		return fmt.Errorf("%T %s is no longer labelled as ours; retrying", desired, desired.GetName())
+	}
+	if owned(live, desired) {
+		return nil // the cache was behind
 	}
 	live.SetLabels(merged(live.GetLabels(), desired.GetLabels()))
 	live.SetAnnotations(merged(live.GetAnnotations(), desired.GetAnnotations()))
@@ -206,11 +288,27 @@ func (w *writer) remove(ctx context.Context, obj client.Object, name string) err
 	return client.IgnoreNotFound(err)
 }
 
-// owned reports whether live already has desired's labels, annotations and spec.
+// owned reports whether live, as read from the API server, already has
+// desired's labels, annotations and spec.
 func owned(live, desired client.Object) bool {
-	return contains(live.GetLabels(), desired.GetLabels()) &&
-		contains(live.GetAnnotations(), desired.GetAnnotations()) &&
-		proto.Equal(specOf(live), specOf(desired))
+	return metaOwned(live, desired) && proto.Equal(specOf(live), specOf(desired))
+}
+
+// ownedCached is owned for a cached copy, which holds the spec's digest
+// instead of the spec (in a cache built without slimGenerated, the spec).
+func ownedCached(cached, desired client.Object) bool {
+	if !metaOwned(cached, desired) {
+		return false
+	}
+	if digest, ok := cached.GetAnnotations()[specDigestKey]; ok {
+		return digest == specDigest(specOf(desired))
+	}
+	return proto.Equal(specOf(cached), specOf(desired))
+}
+
+// metaOwned reports whether live has desired's labels and annotations.
+func metaOwned(live, desired client.Object) bool {
+	return contains(live.GetLabels(), desired.GetLabels()) && contains(live.GetAnnotations(), desired.GetAnnotations())
 }
 
 func contains(have, want map[string]string) bool {

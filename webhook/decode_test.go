@@ -1,0 +1,74 @@
+package webhook
+
+import (
+	"fmt"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// decodeCases are request objects whose decoding must not depend on the
+// path decodeIngress takes: the API server's form, and forms that only a
+// hostile or broken client would send.
+var decodeCases = []string{
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"a","namespace":"n","managedFields":[{"manager":"m","operation":"Update","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{}}}]},"spec":{"ingressClassName":"istio","rules":[{"host":"a.example.com","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"s","port":{"number":80}}}}]}}]}}`,
+	` {"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"leading-space"}}`,
+	`{"kind":"Ingress","metadata":{"name":"no-apiVersion"}}`,
+	`{"apiVersion":"networking.k8s.io/v1","metadata":{"name":"no-kind"}}`,
+	`{"metadata":{"name":"no-type"}}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","Kind":"IngressClass","metadata":{"name":"case-variant-kind"}}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","KIND":"Pod","metadata":{"name":"upper-kind"}}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","ApiVersion":"v1","metadata":{"name":"case-variant-apiVersion"}}`,
+	"{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"Ingress\",\"\u212aind\":\"IngressClass\",\"metadata\":{\"name\":\"kelvin-sign\"}}",
+	`{"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","kind":"Ingress","metadata":{"name":"duplicate-kind"}}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","kind":"IngressClass","metadata":{"name":"duplicate-kind-last-wins"}}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"unknown-field"},"spec":{"future":true}}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"istio"}}`,
+	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"x"},"spec":"everything"}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"trailing"}} {}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"truncated"`,
+	`{"apiVersion":7,"kind":"Ingress"}`,
+	`42`,
+	`null`,
+	`"Ingress"`,
+	"apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: yaml\n",
+}
+
+// sameAsDecoder checks that decodeIngress answers exactly as ingressDecoder.
+func sameAsDecoder(t *testing.T, raw []byte) {
+	t.Helper()
+	got, gotKind, gotErr := decodeIngress(raw)
+	var want networkingv1.Ingress
+	_, wantKind, wantErr := ingressDecoder.Decode(raw, nil, &want)
+	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Fatalf("%s: error %v, want %v", raw, gotErr, wantErr)
+	}
+	if wantErr != nil {
+		return
+	}
+	if gotKind != metav1.GroupVersionKind(*wantKind) {
+		t.Errorf("%s: kind %v, want %v", raw, gotKind, *wantKind)
+	}
+	if !equality.Semantic.DeepEqual(*got, want) {
+		t.Errorf("%s: decoded %+v, want %+v", raw, *got, want)
+	}
+}
+
+// TestDecodeIngress: the one-pass decoding gives the same Ingress, kind and
+// error as the API machinery's decoder, whatever the input.
+func TestDecodeIngress(t *testing.T) {
+	for _, c := range decodeCases {
+		sameAsDecoder(t, []byte(c))
+	}
+}
+
+// FuzzDecodeIngress looks for inputs on which the two decodings differ.
+func FuzzDecodeIngress(f *testing.F) {
+	for _, c := range decodeCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(sameAsDecoder)
+}

@@ -1,0 +1,4 @@
+package webhook
+
+// NewWebhook is newWebhook, for the benchmarks.
+var NewWebhook = newWebhook
