@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ingressguard/ingressguard/convert"
+)
+
+// tracker watches the generated Gateways and VirtualServices and notes when
+// the last of them changed, so that convergence is timed by the API
+// server's own events rather than by polling.
+type tracker struct {
+	cache cache.Cache
+
+	mu   sync.Mutex
+	last time.Time // when the latest add, update or delete arrived
+}
+
+func newTracker(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme) (*tracker, error) {
+	ours := labels.SelectorFromSet(labels.Set{convert.LabelManagedBy: convert.ManagedBy})
+	c, err := cache.New(cfg, cache.Options{
+		Scheme:               scheme,
+		DefaultNamespaces:    map[string]cache.Config{gatewayNS: {}},
+		DefaultLabelSelector: ours,
+		ByObject: map[client.Object]cache.ByObject{
+			&istionet.Gateway{}:        {},
+			&istionet.VirtualService{}: {},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := &tracker{cache: c}
+	note := func() {
+		t.mu.Lock()
+		t.last = time.Now()
+		t.mu.Unlock()
+	}
+	handler := toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { note() },
+		UpdateFunc: func(any, any) { note() },
+		DeleteFunc: func(any) { note() },
+	}
+	for _, obj := range []client.Object{&istionet.Gateway{}, &istionet.VirtualService{}} {
+		inf, err := c.GetInformer(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := inf.AddEventHandler(handler); err != nil {
+			return nil, err
+		}
+	}
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		return nil, fmt.Errorf("tracker cache did not sync")
+	}
+	return t, nil
+}
+
+func (t *tracker) lastChange() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.last
+}
+
+// desired is what convert makes of the cluster's current Ingresses,
+// IngressClasses, Services and gateway-namespace Secrets.
+func desired(ctx context.Context, c client.Reader) (*convert.Result, error) {
+	var ings networkingv1.IngressList
+	var classes networkingv1.IngressClassList
+	var svcs corev1.ServiceList
+	var secrets metav1.PartialObjectMetadataList
+	secrets.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+	for _, l := range []struct {
+		list client.ObjectList
+		opts []client.ListOption
+	}{{&ings, nil}, {&classes, nil}, {&svcs, nil}, {&secrets, []client.ListOption{client.InNamespace(gatewayNS)}}} {
+		if err := c.List(ctx, l.list, l.opts...); err != nil {
+			return nil, err
+		}
+	}
+	snap := convert.Snapshot{Credentials: convert.StaticCredentials{Secrets: map[string]bool{}}}
+	for i := range ings.Items {
+		snap.Ingresses = append(snap.Ingresses, &ings.Items[i])
+	}
+	for i := range classes.Items {
+		snap.IngressClasses = append(snap.IngressClasses, &classes.Items[i])
+	}
+	for i := range svcs.Items {
+		snap.Services = append(snap.Services, &svcs.Items[i])
+	}
+	for _, s := range secrets.Items {
+		snap.Credentials.(convert.StaticCredentials).Secrets[s.Name] = true
+	}
+	return convert.DefaultSettings().Convert(snap), nil
+}
+
+// differences counts the generated objects that are missing, differ from
+// want in labels, annotations or spec, or are not in want, with an example.
+func (t *tracker) differences(ctx context.Context, want *convert.Result) (int, string, error) {
+	n, example := 0, ""
+	miss := func(format string, args ...any) {
+		if n == 0 {
+			example = fmt.Sprintf(format, args...)
+		}
+		n++
+	}
+	wanted := map[string]bool{}
+	for _, w := range want.Gateways {
+		wanted["Gateway/"+w.Name] = true
+		var live istionet.Gateway
+		if err := t.cache.Get(ctx, client.ObjectKeyFromObject(w), &live); err != nil {
+			miss("Gateway %s: %v", w.Name, err)
+		} else if !matches(&live, w, &live.Spec, &w.Spec) {
+			miss("Gateway %s differs", w.Name)
+		}
+	}
+	for _, w := range want.VirtualServices {
+		wanted["VirtualService/"+w.Name] = true
+		var live istionet.VirtualService
+		if err := t.cache.Get(ctx, client.ObjectKeyFromObject(w), &live); err != nil {
+			miss("VirtualService %s: %v", w.Name, err)
+		} else if !matches(&live, w, &live.Spec, &w.Spec) {
+			miss("VirtualService %s differs", w.Name)
+		}
+	}
+	var gws istionet.GatewayList
+	var vss istionet.VirtualServiceList
+	if err := t.cache.List(ctx, &gws); err != nil {
+		return 0, "", err
+	}
+	if err := t.cache.List(ctx, &vss); err != nil {
+		return 0, "", err
+	}
+	for _, g := range gws.Items {
+		if !wanted["Gateway/"+g.Name] {
+			miss("Gateway %s is not convert's", g.Name)
+		}
+	}
+	for _, v := range vss.Items {
+		if !wanted["VirtualService/"+v.Name] {
+			miss("VirtualService %s is not convert's", v.Name)
+		}
+	}
+	return n, example, nil
+}
+
+// matches is the reconcilers' own notion of equal: live has want's labels
+// and annotations and the same spec.
+func matches(live, want client.Object, liveSpec, wantSpec proto.Message) bool {
+	return contains(live.GetLabels(), want.GetLabels()) && contains(live.GetAnnotations(), want.GetAnnotations()) && proto.Equal(liveSpec, wantSpec)
+}
+
+func contains(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// converged waits until the generated objects equal want and nothing has
+// changed for quiet, and returns how long after t0 the last change arrived
+// (0 if none came after t0). It gives up after bound.
+func (t *tracker) converged(ctx context.Context, serve *proc, want *convert.Result, t0 time.Time, quiet, bound time.Duration) (time.Duration, error) {
+	deadline := time.Now().Add(bound)
+	var example string
+	for {
+		n, ex, err := t.differences(ctx, want)
+		if err != nil {
+			return 0, err
+		}
+		example = ex
+		last := t.lastChange()
+		if n == 0 && time.Since(last) >= quiet {
+			return max(0, last.Sub(t0)), nil
+		}
+		if err := serve.exited(); err != nil {
+			return 0, err
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("not converged after %v: %d objects differ from convert's, such as %s", bound, n, example)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// settled waits until serve has nothing queued and has made no write for
+// quiet, so that a restart finds a converged cluster (Ingress status
+// included).
+func settled(ctx context.Context, serve *proc, quiet, bound time.Duration) error {
+	var writes float64
+	var since time.Time
+	return serve.waitFor(ctx, "settled", bound, func() bool {
+		p, err := serve.progress()
+		if err != nil {
+			return false
+		}
+		if p.Writes != writes || p.Queued > 0 || since.IsZero() {
+			writes, since = p.Writes, time.Now()
+			return false
+		}
+		return time.Since(since) >= quiet
+	})
+}

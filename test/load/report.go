@@ -1,0 +1,236 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// report is everything one run of the load program measured.
+type report struct {
+	Machine  machineInfo
+	Settings map[string]any
+	// Cluster is what the cluster held at the end.
+	Cluster cluster
+	// Direct holds the admission runs straight to the webhooks, at both
+	// cluster sizes; Webhook is floor, validate or mutate.
+	Direct []row
+	// ThroughAPI holds the dry-run creates through the API server at the
+	// large size; Webhook is none, floor or ingressguard.
+	ThroughAPI  []row
+	Scale       []scale
+	Convergence convergence
+	// ResyncLarge is the resync of the large cluster.
+	ResyncLarge resync
+	Memory      memory
+	Targets     []target
+}
+
+type machineInfo struct {
+	CPUs     int
+	CPUModel string
+	// LoadBefore and LoadAfter are the 1, 5 and 15-minute load averages.
+	LoadBefore, LoadAfter string
+	Go                    string
+}
+
+type cluster struct {
+	Ingresses, Hosts, Secrets, GatewaySecrets, Services, Namespaces int
+}
+
+// row is one kind of admission run: the medians of its runs and their
+// ratios to the floor's at the same concurrency.
+type row struct {
+	N       int
+	Webhook string
+	Median  run
+	VsFloor ratio
+	Runs    []run
+}
+
+type ratio struct {
+	PerSecond, P50, P90, P99, Max, CPUPerRequest float64
+}
+
+// scale compares p99 at the two cluster sizes.
+type scale struct {
+	Webhook     string
+	Concurrency int
+	SmallN      int
+	LargeN      int
+	SmallP99    float64
+	LargeP99    float64
+	Ratio       float64
+}
+
+type convergence struct {
+	// Ingresses were created (two per host, Hosts hosts) into a cluster
+	// that then held ClusterIngresses.
+	Ingresses, Hosts, ClusterIngresses int
+	// CreateSeconds is how long creating them took, 8 at a time, through
+	// the webhooks.
+	CreateSeconds float64
+	// LiveSeconds is from the first create until the last change that made
+	// every Gateway and VirtualService equal to convert's.
+	LiveSeconds float64
+	// ColdSeconds is the same from the start of a serve process that found
+	// none of the generated objects.
+	ColdSeconds float64
+	// Resync restarts serve on the converged cluster.
+	Resync resync
+}
+
+type resync struct {
+	Ingresses, Hosts int
+	// Seconds is from the process start until every Ingress and host key
+	// was reconciled and nothing was queued.
+	Seconds float64
+	// Writes counts the create, update, patch and delete calls (status and
+	// events included) the process made, from client-go's metrics; Reads
+	// its other API calls (discovery, lists, watches and gets).
+	Writes, Reads int
+}
+
+type memory struct {
+	// PeakRSSFill is serve's VmHWM after the cluster grew to its large
+	// size and converged, in bytes.
+	PeakRSSFill int64
+	// FillSeconds is how long that growth took, FillConvergedSeconds how
+	// long until it converged.
+	FillSeconds, FillConvergedSeconds float64
+	// PeakRSS is the VmHWM of the serve process restarted on the large
+	// cluster, after its resync and the admission runs; RSS its VmRSS then.
+	PeakRSS, RSS int64
+	// HeapLive is the Go heap after a collection, HeapInuse its spans,
+	// GoSys all the memory the Go runtime holds.
+	HeapLive, HeapInuse, GoSys uint64
+}
+
+type target struct {
+	Name     string
+	Measured string
+	Met      bool
+}
+
+func (r *report) direct(n int, webhook string, c int) (row, bool) {
+	for _, d := range r.Direct {
+		if d.N == n && d.Webhook == webhook && d.Median.Concurrency == c {
+			return d, true
+		}
+	}
+	return row{}, false
+}
+
+// evaluate fills Scale and Targets.
+func (r *report) evaluate() {
+	small, large := r.Settings["small"].(int), r.Settings["n"].(int)
+	for _, w := range []string{"validate", "mutate"} {
+		for _, c := range r.Settings["concurrency"].([]int) {
+			s, ok1 := r.direct(small, w, c)
+			l, ok2 := r.direct(large, w, c)
+			if ok1 && ok2 {
+				r.Scale = append(r.Scale, scale{Webhook: w, Concurrency: c, SmallN: small, LargeN: large,
+					SmallP99: s.Median.P99, LargeP99: l.Median.P99, Ratio: l.Median.P99 / s.Median.P99})
+			}
+		}
+	}
+	add := func(name string, met bool, format string, args ...any) {
+		r.Targets = append(r.Targets, target{Name: name, Measured: fmt.Sprintf(format, args...), Met: met})
+	}
+	for _, w := range []string{"validate", "mutate"} {
+		if d, ok := r.direct(large, w, 32); ok {
+			add(fmt.Sprintf("direct %s throughput at c=32 >= 0.5x the floor's (N=%d)", w, large), d.VsFloor.PerSecond >= 0.5,
+				"%.0f/s, %.2fx the floor's", d.Median.PerSecond, d.VsFloor.PerSecond)
+		}
+		if d, ok := r.direct(large, w, 4); ok {
+			add(fmt.Sprintf("direct %s p99 at c=4 <= 1.5x the floor's (N=%d)", w, large), d.VsFloor.P99 <= 1.5,
+				"%.2f ms, %.2fx the floor's", d.Median.P99, d.VsFloor.P99)
+		}
+	}
+	for _, s := range r.Scale {
+		if s.Concurrency == 4 {
+			add(fmt.Sprintf("%s p99 at N=%d <= 1.25x p99 at N=%d (c=4)", s.Webhook, s.LargeN, s.SmallN), s.Ratio <= 1.25,
+				"%.2f ms vs %.2f ms, %.2fx", s.LargeP99, s.SmallP99, s.Ratio)
+		}
+	}
+	c := r.Convergence
+	add(fmt.Sprintf("%d Ingresses converge in < 15 s (created while serve runs)", c.Ingresses), c.LiveSeconds < 15,
+		"%.1f s after the first create (creating took %.1f s)", c.LiveSeconds, c.CreateSeconds)
+	add(fmt.Sprintf("%d Ingresses converge in < 15 s (cold start)", c.ClusterIngresses), c.ColdSeconds < 15,
+		"%.1f s after serve started", c.ColdSeconds)
+	add(fmt.Sprintf("resync of %d converged Ingresses makes 0 writes", c.Resync.Ingresses), c.Resync.Writes == 0, "%d writes", c.Resync.Writes)
+	add(fmt.Sprintf("resync of %d converged Ingresses makes 0 writes", r.ResyncLarge.Ingresses), r.ResyncLarge.Writes == 0, "%d writes", r.ResyncLarge.Writes)
+	peak := max(r.Memory.PeakRSS, r.Memory.PeakRSSFill)
+	add(fmt.Sprintf("serve's peak RSS with %d Ingresses and %d Secrets < 150 MiB", r.Cluster.Ingresses, r.Cluster.Secrets), peak < 150<<20,
+		"%.0f MiB", mib(peak))
+}
+
+func mib[T int64 | uint64](b T) float64 { return float64(b) / (1 << 20) }
+
+// cell renders a figure with its ratio to the floor's.
+func cell(format string, v, ratio float64) string {
+	if ratio == 0 {
+		return fmt.Sprintf(format, v)
+	}
+	return fmt.Sprintf(format+" (%.2fx)", v, ratio)
+}
+
+// print writes the report as one table.
+func (r *report) print(out io.Writer) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	m, cl := r.Machine, r.Cluster
+	p("ingressguard load test: %d Ingresses on %d hosts, %d Secrets (%d in the gateway namespace), %d Services, %d namespaces",
+		cl.Ingresses, cl.Hosts, cl.Secrets, cl.GatewaySecrets, cl.Services, cl.Namespaces)
+	p("machine: %d CPUs, %s; load average %s before, %s after; %s", m.CPUs, m.CPUModel, m.LoadBefore, m.LoadAfter, m.Go)
+	p("figures are medians of %v runs; (x) is the ratio to the floor webhook at the same concurrency", r.Settings["count"])
+	p("")
+	p("ADMISSION, straight to the webhook over HTTPS with keep-alive (%v reviews per run)", r.Settings["requests"])
+	p("N\twebhook\tc\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCPU us/req\t")
+	for _, d := range r.Direct {
+		x, v := d.Median, d.VsFloor
+		p("%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t", d.N, d.Webhook, x.Concurrency,
+			cell("%.0f", x.PerSecond, v.PerSecond), cell("%.2f", x.P50, v.P50), cell("%.2f", x.P90, v.P90),
+			cell("%.2f", x.P99, v.P99), cell("%.1f", x.Max, v.Max), cell("%.0f", x.CPUPerRequest, v.CPUPerRequest))
+	}
+	p("")
+	p("ADMISSION through the API server: dry-run creates via client-go (%v per run); webhooks called: none, the floor's, or ingressguard's", r.Settings["apiRequests"])
+	p("N\twebhooks\tc\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\twebhook CPU us/req\tapiserver CPU us/req\t")
+	for _, d := range r.ThroughAPI {
+		x, v := d.Median, d.VsFloor
+		p("%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t", d.N, d.Webhook, x.Concurrency,
+			cell("%.0f", x.PerSecond, v.PerSecond), cell("%.2f", x.P50, v.P50), cell("%.2f", x.P90, v.P90),
+			cell("%.2f", x.P99, v.P99), cell("%.1f", x.Max, v.Max), cell("%.0f", x.CPUPerRequest, v.CPUPerRequest),
+			fmt.Sprintf("%.0f", x.APIServerCPUPerRequest))
+	}
+	p("")
+	p("SCALE: p99 of direct admission at N=%v and N=%v", r.Settings["small"], r.Settings["n"])
+	p("webhook\tc\tp99 ms small\tp99 ms large\tratio\t")
+	for _, s := range r.Scale {
+		p("%s\t%d\t%.2f\t%.2f\t%.2f\t", s.Webhook, s.Concurrency, s.SmallP99, s.LargeP99, s.Ratio)
+	}
+	p("")
+	c := r.Convergence
+	p("CONVERGENCE: %d Ingresses on %d hosts, into a cluster of %d", c.Ingresses, c.Hosts, c.ClusterIngresses)
+	p("created while serve runs\tcreated in %.1f s (8 at a time, through the webhooks); every Gateway and VirtualService equal to convert's %.1f s after the first create", c.CreateSeconds, c.LiveSeconds)
+	p("cold start\tnone of the generated objects present; all equal to convert's %.1f s after serve started", c.ColdSeconds)
+	p("resync of %d Ingresses\tfresh serve on the converged cluster: %d Ingress and %d host keys reconciled %.1f s after start; %d write calls", c.Resync.Ingresses, c.Resync.Ingresses, c.Resync.Hosts, c.Resync.Seconds, c.Resync.Writes)
+	rl := r.ResyncLarge
+	p("resync of %d Ingresses\tfresh serve on the converged cluster: %d Ingress and %d host keys reconciled %.1f s after start; %d write calls", rl.Ingresses, rl.Ingresses, rl.Hosts, rl.Seconds, rl.Writes)
+	p("")
+	mm := r.Memory
+	p("MEMORY of serve (its own process; the load generator, the floor, kube-apiserver and etcd are others)")
+	p("peak RSS while growing to %d Ingresses\t%.0f MiB (grew in %.0f s, converged %.0f s after the first create)", cl.Ingresses, mib(mm.PeakRSSFill), mm.FillSeconds, mm.FillConvergedSeconds)
+	p("peak RSS after a restart, resync and the admission runs\t%.0f MiB (RSS now %.0f MiB)", mib(mm.PeakRSS), mib(mm.RSS))
+	p("Go heap after a collection\t%.0f MiB live, %.0f MiB in use, %.0f MiB obtained from the OS", mib(mm.HeapLive), mib(mm.HeapInuse), mib(mm.GoSys))
+	p("")
+	p("TARGETS")
+	for _, t := range r.Targets {
+		verdict := "met"
+		if !t.Met {
+			verdict = "MISSED"
+		}
+		p("%s\t%s\t%s\t", t.Name, t.Measured, verdict)
+	}
+	return w.Flush()
+}
