@@ -4,12 +4,10 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,24 +29,6 @@ import (
 	"github.com/ingressguard/ingressguard/test/envtest"
 	"github.com/ingressguard/ingressguard/webhook"
 )
-
-// lockedBuffer collects the manager's logs, shown when a test fails.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // harness is a control plane with ingressguard's webhooks registered and
 // served.
@@ -89,7 +69,7 @@ func start(t *testing.T) *harness {
 	}})
 	wio := env.Environment.WebhookInstallOptions
 
-	logs := &lockedBuffer{}
+	logs := &envtest.Logs{}
 	ctrllog.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
 	t.Cleanup(func() {
 		if t.Failed() {

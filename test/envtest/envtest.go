@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -306,3 +307,34 @@ func FreePort(t testing.TB) int {
 	t.Fatal("no free TCP port on 127.0.0.1 between 20000 and 32000")
 	return 0
 }
+
+// Logs collects the logs of the components a test runs in its process, to
+// show when it fails. It is safe for concurrent writers.
+type Logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// Len is how many bytes were written so far.
+func (l *Logs) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
+}
+
+// Since returns what was written after the first offset bytes.
+func (l *Logs) Since(offset int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.b.Bytes()[offset:])
+}
+
+// String returns everything written.
+func (l *Logs) String() string { return l.Since(0) }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -130,32 +129,6 @@ func poll(t testing.TB, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
-}
-
-// lockedBuffer collects logs, safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// Len is how many bytes were written so far.
-func (l *lockedBuffer) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
-}
-
-// Since returns what was written after the first offset bytes.
-func (l *lockedBuffer) Since(offset int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b.Bytes()[offset:])
 }
 
 // contains fails the test unless s contains every one of want.

@@ -57,14 +57,14 @@ type installation struct {
 
 var (
 	logsOnce sync.Once
-	logs     lockedBuffer
+	logs     envtest.Logs
 )
 
 // processLogs returns the buffer that collects the logs of every component
 // this test process runs (ingressguard, cert-manager, cainjector, the API
 // clients), set up once: the loggers are process-wide, and components of an
 // earlier test may still log while they stop.
-func processLogs() *lockedBuffer {
+func processLogs() *envtest.Logs {
 	logsOnce.Do(func() {
 		logger := zap.New(zap.UseDevMode(true), zap.WriteTo(&logs))
 		ctrllog.SetLogger(logger)
