@@ -58,7 +58,7 @@ const (
 // mesh config).
 //
 // Gateways and VirtualServices are cached without their spec, which is
-// replaced by its digest (see slimGenerated): the reconcilers only compare
+// replaced by a digest (see slimGenerated): the reconcilers only compare
 // it with the spec they want, and decoded Istio specs were the largest
 // part of the cache (a VirtualService of six routes takes about 5 KiB).
 // Other readers of the same cache see these slimmed objects too.
@@ -74,20 +74,49 @@ func CacheOptions(s convert.Settings, base cache.Options) cache.Options {
 	return base
 }
 
-// specDigestKey is the annotation under which a cached Gateway or
-// VirtualService holds the digest of its spec. Only cached copies have
+// digestKey is the annotation under which a cached Gateway or
+// VirtualService holds its digest (see digestOf). Only cached copies have
 // it: it is never written.
-const specDigestKey = "ingressguard.io/cached-spec-digest"
+const digestKey = "ingressguard.io/cached-digest"
 
-// specDigest is the SHA-256 of a spec's deterministic protobuf encoding:
-// equal specs have equal digests.
-func specDigest(spec proto.Message) string {
+// Keys of the labels and annotations that convert sets on generated
+// objects. The digest covers their values and nothing else, so that
+// labels and annotations others add (kubectl's last-applied-configuration
+// is a copy of the whole object) neither cost cache memory nor count as a
+// difference.
+var (
+	ownedLabelKeys      = []string{convert.LabelManagedBy, convert.LabelIngressNamespace, convert.LabelIngressName, convert.LabelHost}
+	ownedAnnotationKeys = []string{convert.AnnotationIngress, convert.AnnotationHost, convert.AnnotationIngresses}
+)
+
+// oursLabels is the Labels map of every cached copy that is labelled as
+// ours, shared by all of them; nothing may change it (the cache's readers
+// get deep copies).
+var oursLabels = map[string]string{convert.LabelManagedBy: convert.ManagedBy}
+
+// digestOf is the SHA-256 of the owned labels and annotations (those of
+// ownedLabelKeys and ownedAnnotationKeys that are set) and of the spec's
+// deterministic protobuf encoding: objects with the same owned metadata
+// and spec have equal digests.
+func digestOf(labels, annotations map[string]string, spec proto.Message) string {
+	h := sha256.New()
+	for _, part := range []struct {
+		kind string
+		keys []string
+		m    map[string]string
+	}{{"label", ownedLabelKeys, labels}, {"annotation", ownedAnnotationKeys, annotations}} {
+		for _, k := range part.keys {
+			if v, ok := part.m[k]; ok {
+				fmt.Fprintf(h, "%s %q=%q\n", part.kind, k, v)
+			}
+		}
+	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(spec)
 	if err != nil {
-		return "unencodable: " + err.Error() // equal to no wanted spec's digest
+		return "unencodable: " + err.Error() // equal to no wanted object's digest
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // slimMark marks the objects slimGenerated made: their managedFields
@@ -100,21 +129,29 @@ func slimmed(m *metav1.ObjectMeta) bool {
 	return cap(m.ManagedFields) > 0 && &m.ManagedFields[:1][0] == &slimMark[:1][0]
 }
 
-// slimGenerated is the cache transform of Gateways and VirtualServices: it
-// keeps their name, namespace, UID, resourceVersion, generation, deletion
-// timestamp, labels and annotations, and replaces the spec by its digest
-// in annotation specDigestKey. Tombstones, and the objects it made, pass
-// unchanged: client-go applies transforms twice to the objects of a
-// streamed initial list.
+// slimGenerated is the cache transform of Gateways and VirtualServices. It
+// keeps their name, namespace, UID, resourceVersion, generation and
+// deletion timestamp; of the labels only app.kubernetes.io/managed-by
+// (as oursLabels); of the annotations only the ones the watches map to
+// work keys (convert.AnnotationIngress, convert.AnnotationHost); and it
+// replaces the spec and the owned metadata by their digest, in annotation
+// digestKey. Tombstones, and the objects it made, pass unchanged:
+// client-go applies transforms twice to the objects of a streamed initial
+// list.
 func slimGenerated(in any) (any, error) {
 	meta := func(m *metav1.ObjectMeta, spec proto.Message) metav1.ObjectMeta {
-		if m.Annotations == nil {
-			m.Annotations = make(map[string]string, 1)
+		out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+			Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp, ManagedFields: slimMark,
+			Annotations: map[string]string{digestKey: digestOf(m.Labels, m.Annotations, spec)}}
+		if m.Labels[convert.LabelManagedBy] == convert.ManagedBy {
+			out.Labels = oursLabels
 		}
-		m.Annotations[specDigestKey] = specDigest(spec) // the decoded object is the transform's to change
-		return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
-			Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp, Labels: m.Labels, Annotations: m.Annotations,
-			ManagedFields: slimMark}
+		for _, k := range []string{convert.AnnotationIngress, convert.AnnotationHost} {
+			if v, ok := m.Annotations[k]; ok {
+				out.Annotations[k] = v
+			}
+		}
+		return out
 	}
 	switch o := in.(type) {
 	case *istionet.Gateway:
@@ -157,7 +194,8 @@ type writer struct {
 // istiodConverts reads the mesh config from the cache.
 func (w *writer) istiodConverts(ctx context.Context) (bool, string, error) {
 	var cm corev1.ConfigMap
-	err := w.client.Get(ctx, types.NamespacedName{Namespace: w.settings.GatewayNamespace, Name: MeshConfigMap}, &cm)
+	// Read-only: no copy of a mesh config that can be large, per reconcile.
+	err := w.client.Get(ctx, types.NamespacedName{Namespace: w.settings.GatewayNamespace, Name: MeshConfigMap}, &cm, client.UnsafeDisableDeepCopy)
 	if apierrors.IsNotFound(err) {
 		on, why := IstiodConverts(nil)
 		return on, why, nil
@@ -202,6 +240,17 @@ func (w *writer) report(ing *networkingv1.Ingress, key, reason string, messages 
 // forget drops what was reported under key, when its Ingress is gone.
 func (w *writer) forget(key string) { w.reported.Delete(key) }
 
+// emptyLike returns an empty object of obj's type, to read into.
+func emptyLike(obj client.Object) client.Object {
+	switch obj.(type) {
+	case *istionet.Gateway:
+		return &istionet.Gateway{}
+	case *istionet.VirtualService:
+		return &istionet.VirtualService{}
+	}
+	panic(fmt.Sprintf("converge: no empty %T", obj))
+}
+
 // specOf returns the protobuf spec of a generated object.
 func specOf(obj client.Object) proto.Message {
 	switch o := obj.(type) {
@@ -220,10 +269,10 @@ func specOf(obj client.Object) proto.Message {
 // The cache holds the spec's digest only, so an update first reads the
 // object from the API server.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
-	cached := desired.DeepCopyObject().(client.Object)
+	cached := emptyLike(desired)
 	err := w.client.Get(ctx, client.ObjectKeyFromObject(desired), cached)
 	if apierrors.IsNotFound(err) {
-		probe := desired.DeepCopyObject().(client.Object)
+		probe := emptyLike(desired)
 		switch err := w.api.Get(ctx, client.ObjectKeyFromObject(desired), probe); {
 		case err == nil:
 			if probe.GetLabels()[convert.LabelManagedBy] == convert.ManagedBy {
@@ -243,7 +292,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	if ownedCached(cached, desired) {
 		return nil
 	}
-	live := desired.DeepCopyObject().(client.Object)
+	live := emptyLike(desired)
 	if err := w.api.Get(ctx, client.ObjectKeyFromObject(desired), live); err != nil {
 		return err // gone since: the cache will tell, and the key is retried
 	}
@@ -294,16 +343,16 @@ func owned(live, desired client.Object) bool {
 	return metaOwned(live, desired) && proto.Equal(specOf(live), specOf(desired))
 }
 
-// ownedCached is owned for a cached copy, which holds the spec's digest
-// instead of the spec (in a cache built without slimGenerated, the spec).
+// ownedCached is owned for a cached copy, which holds the digest of its
+// owned labels, annotations and spec instead of them (in a cache built
+// without slimGenerated, the object itself). A live object with an owned
+// key that desired does not set is not owned by this test; put then reads
+// the object and finds it owned, and writes nothing.
 func ownedCached(cached, desired client.Object) bool {
-	if !metaOwned(cached, desired) {
-		return false
+	if digest, ok := cached.GetAnnotations()[digestKey]; ok {
+		return digest == digestOf(desired.GetLabels(), desired.GetAnnotations(), specOf(desired))
 	}
-	if digest, ok := cached.GetAnnotations()[specDigestKey]; ok {
-		return digest == specDigest(specOf(desired))
-	}
-	return proto.Equal(specOf(cached), specOf(desired))
+	return owned(cached, desired)
 }
 
 // metaOwned reports whether live has desired's labels and annotations.

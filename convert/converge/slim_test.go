@@ -2,6 +2,8 @@ package converge
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
@@ -62,20 +64,33 @@ func TestSlimGenerated(t *testing.T) {
 		t.Errorf("cached copies of converged objects are not owned")
 	}
 	again, _ := slimGenerated(cgw)
-	if again != slimGW || cgw.Annotations[specDigestKey] != specDigest(&gw.Spec) {
+	if again != slimGW || cgw.Annotations[digestKey] != digestOf(gw.Labels, gw.Annotations, &gw.Spec) {
 		t.Errorf("a second transform changed the cached copy")
+	}
+	if cgw.Annotations[convert.AnnotationIngress] != "shop/web" || cvs.Annotations[convert.AnnotationHost] != "shop.example.com" ||
+		cgw.Labels[convert.LabelManagedBy] != convert.ManagedBy || cvs.Labels[convert.LabelManagedBy] != convert.ManagedBy {
+		t.Errorf("cached copies lost what the watches and removals read: %v %v / %v %v", cgw.Labels, cgw.Annotations, cvs.Labels, cvs.Annotations)
+	}
+
+	// Metadata others add is neither cached nor a difference.
+	foreign := fromAPI[istionet.VirtualService](t, vs)
+	foreign.Labels["team"] = "shop"
+	foreign.Annotations["kubectl.kubernetes.io/last-applied-configuration"] = strings.Repeat("x", 4096)
+	slim, _ := slimGenerated(foreign)
+	if c := slim.(*istionet.VirtualService); !ownedCached(c, vs) || len(c.Labels)+len(c.Annotations) != 3 {
+		t.Errorf("foreign metadata: owned = %v, cached labels %v and annotations %v", ownedCached(c, vs), c.Labels, c.Annotations)
 	}
 
 	edited := fromAPI[istionet.VirtualService](t, vs)
 	edited.Spec.Http[0].Route[0].Destination.Host = "elsewhere.shop.svc.cluster.local"
-	slim, _ := slimGenerated(edited)
+	slim, _ = slimGenerated(edited)
 	if ownedCached(slim.(*istionet.VirtualService), vs) {
 		t.Errorf("a hand-edited spec counts as owned")
 	}
 
 	forged := fromAPI[istionet.VirtualService](t, vs)
 	forged.Spec.Http = nil
-	forged.Annotations[specDigestKey] = specDigest(&vs.Spec)
+	forged.Annotations[digestKey] = digestOf(vs.Labels, vs.Annotations, &vs.Spec)
 	slim, _ = slimGenerated(forged)
 	if ownedCached(slim.(*istionet.VirtualService), vs) {
 		t.Errorf("an emptied spec with a copied digest annotation counts as owned")
@@ -86,5 +101,30 @@ func TestSlimGenerated(t *testing.T) {
 	slim, _ = slimGenerated(relabelled)
 	if ownedCached(slim.(*istionet.Gateway), gw) {
 		t.Errorf("a changed label counts as owned")
+	}
+
+	reannotated := fromAPI[istionet.VirtualService](t, vs)
+	reannotated.Annotations[convert.AnnotationIngresses] = "shop/other"
+	slim, _ = slimGenerated(reannotated)
+	if ownedCached(slim.(*istionet.VirtualService), vs) {
+		t.Errorf("a changed annotation counts as owned")
+	}
+}
+
+// TestOwnedKeys: the digest covers every label and annotation that convert
+// sets; one it missed would let a hand edit of it stand.
+func TestOwnedKeys(t *testing.T) {
+	gw, vs := generated(t)
+	for _, o := range []metav1.Object{gw, vs} {
+		for k := range o.GetLabels() {
+			if !slices.Contains(ownedLabelKeys, k) {
+				t.Errorf("%s: label %s is not in ownedLabelKeys", o.GetName(), k)
+			}
+		}
+		for k := range o.GetAnnotations() {
+			if !slices.Contains(ownedAnnotationKeys, k) {
+				t.Errorf("%s: annotation %s is not in ownedAnnotationKeys", o.GetName(), k)
+			}
+		}
 	}
 }

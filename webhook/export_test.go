@@ -1,4 +1,0 @@
-package webhook
-
-// NewWebhook is newWebhook, for the benchmarks.
-var NewWebhook = newWebhook
