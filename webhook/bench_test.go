@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/webhook"
@@ -97,16 +96,17 @@ func BenchmarkReview(b *testing.B) {
 	}
 	c := convert.NewIndex(snap)
 	s := convert.DefaultSettings()
+	handlers := webhook.Handlers(s, c)
 	for _, tc := range []struct {
-		name    string
-		handler admission.Handler
-		edits   []func(*networkingv1.Ingress)
-		want    string
+		name  string
+		path  string
+		edits []func(*networkingv1.Ingress)
+		want  string
 	}{
-		{"mutate", webhook.NewMutator(s, c), []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls"), noPathType}, `"patch":`},
-		{"validate", webhook.NewValidator(s, c), []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls")}, `"allowed":true`},
+		{"mutate", webhook.MutatePath, []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls"), noPathType}, `"patch":`},
+		{"validate", webhook.ValidatePath, []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls")}, `"allowed":true`},
 	} {
-		wh := webhook.NewWebhook(tc.handler)
+		wh := handlers[tc.path]
 		body := reviewBody(b, ingress(b, seed, tc.edits...))
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()

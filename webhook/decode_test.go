@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -71,4 +72,57 @@ func FuzzDecodeIngress(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	f.Fuzz(sameAsDecoder)
+}
+
+// reviewCases are request bodies whose decoding must not depend on the path
+// decodeReview takes.
+var reviewCases = []string{
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"networking.k8s.io","version":"v1","kind":"Ingress"},"operation":"CREATE","object":{"kind":"Ingress"}}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","futureField":1}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","Kind":"Pod","request":{"uid":"case-variant-kind"}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","APIVERSION":"v1","request":{"uid":"upper-apiVersion"}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","Request":{"uid":"case-variant-request"}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"a"},"request":{"uid":"duplicate"}}`,
+	`{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"old"}}`,
+	`{"request":{"uid":"no-type"}}`,
+	`{"apiVersion":"v1","kind":"Pod"}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"truncated"`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":"everything"}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"} {}`,
+	`null`,
+	`42`,
+	"apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest:\n  uid: yaml\n",
+}
+
+// sameAsReviewDecoder checks that decodeReview answers exactly as
+// reviewDecoder does into a review that defaults to v1, as
+// controller-runtime's admission.Webhook decodes.
+func sameAsReviewDecoder(t *testing.T, raw []byte) {
+	t.Helper()
+	got, gotErr := decodeReview(raw)
+	var want admissionv1.AdmissionReview
+	want.SetGroupVersionKind(reviewKind)
+	_, _, wantErr := reviewDecoder.Decode(raw, nil, &want)
+	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Fatalf("%s: error %v, want %v", raw, gotErr, wantErr)
+	}
+	if wantErr == nil && !equality.Semantic.DeepEqual(*got, want) {
+		t.Errorf("%s: decoded %+v, want %+v", raw, *got, want)
+	}
+}
+
+// TestDecodeReview: the one-pass decoding gives the same review and error
+// as the API machinery's decoder, whatever the input.
+func TestDecodeReview(t *testing.T) {
+	for _, c := range reviewCases {
+		sameAsReviewDecoder(t, []byte(c))
+	}
+}
+
+// FuzzDecodeReview looks for inputs on which the two decodings differ.
+func FuzzDecodeReview(f *testing.F) {
+	for _, c := range reviewCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(sameAsReviewDecoder)
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/webhook"
@@ -26,9 +25,9 @@ func (unsynced) Synced() bool { return false }
 func server(t *testing.T, c convert.Cluster) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
-	s := convert.DefaultSettings()
-	mux.Handle(webhook.MutatePath, &admission.Webhook{Handler: webhook.NewMutator(s, c)})
-	mux.Handle(webhook.ValidatePath, &admission.Webhook{Handler: webhook.NewValidator(s, c)})
+	for path, h := range webhook.Handlers(convert.DefaultSettings(), c) {
+		mux.Handle(path, h)
+	}
 	srv := httptest.NewTLSServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -58,7 +57,7 @@ func TestMalformedReviews(t *testing.T) {
 		body        string
 		wantCode    int32
 		wantMessage string
-		wantReason  string // ingressguard_admission_requests_total reason, when a handler ran
+		wantReason  string // ingressguard_admission_requests_total reason of the error
 	}{{
 		name:     "well-formed review (baseline)",
 		body:     reviewJSON(`{"uid":"ok",` + ingressKindJSON + `,"operation":"CREATE","object":` + seedJSON + `}`),
@@ -68,22 +67,26 @@ func TestMalformedReviews(t *testing.T) {
 		body:        "",
 		wantCode:    http.StatusBadRequest,
 		wantMessage: "request body is empty",
+		wantReason:  "bad-review",
 	}, {
 		name:        "invalid JSON",
 		body:        `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{`,
 		wantCode:    http.StatusBadRequest,
 		wantMessage: "unexpected end of JSON input",
+		wantReason:  "bad-review",
 	}, {
 		name:        "not JSON",
 		contentType: "text/plain",
 		body:        "hello",
 		wantCode:    http.StatusBadRequest,
 		wantMessage: "expected application/json",
+		wantReason:  "bad-review",
 	}, {
 		name:        "oversized body",
 		body:        oversized,
 		wantCode:    http.StatusRequestEntityTooLarge,
 		wantMessage: "request entity is too large; limit is 7340032 bytes",
+		wantReason:  "bad-review",
 	}, {
 		name:        "wrong kind",
 		body:        reviewJSON(`{"uid":"pod","kind":{"version":"v1","kind":"Pod"},"resource":{"version":"v1","resource":"pods"},"operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}}`),

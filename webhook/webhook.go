@@ -11,10 +11,8 @@
 // a decodable networking.k8s.io/v1 Ingress is refused with a message that
 // says what was wrong.
 //
-// Request bodies are bounded by controller-runtime's admission.Webhook,
-// which reads at most 7 MiB (two objects of the API server's 3 MiB request
-// limit plus the review around them) and answers a larger body with a 413
-// error response without decoding it.
+// Request bodies are bounded: at most MaxRequestBytes are read, and a
+// larger body is answered with a 413 error response without being decoded.
 package webhook
 
 import (
@@ -57,8 +55,18 @@ type Syncer interface {
 // server at MutatePath and ValidatePath.
 func Register(mgr manager.Manager, settings convert.Settings, cluster convert.Cluster) {
 	srv := mgr.GetWebhookServer()
-	srv.Register(MutatePath, newWebhook(NewMutator(settings, cluster)))
-	srv.Register(ValidatePath, newWebhook(NewValidator(settings, cluster)))
+	for path, h := range Handlers(settings, cluster) {
+		srv.Register(path, h)
+	}
+}
+
+// Handlers returns the HTTP handlers of the mutating and validating
+// webhooks by path (MutatePath, ValidatePath), as Register serves them.
+func Handlers(settings convert.Settings, cluster convert.Cluster) map[string]http.Handler {
+	return map[string]http.Handler{
+		MutatePath:   newReviewHandler(webhookMutate, NewMutator(settings, cluster)),
+		ValidatePath: newReviewHandler(webhookValidate, NewValidator(settings, cluster)),
+	}
 }
 
 var (

@@ -1,0 +1,133 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/ingressguard/ingressguard/internal/lazylog"
+)
+
+// MaxRequestBytes bounds the body of an admission request: two objects of
+// the API server's 3 MiB request limit plus the review around them, as
+// controller-runtime's admission.Webhook bounds it. A larger body is
+// answered with a 413 error without being decoded.
+const MaxRequestBytes = 7 << 20
+
+var reviewKind = schema.GroupVersionKind{Group: admissionv1.GroupName, Version: "v1", Kind: "AdmissionReview"}
+
+// reviewDecoder decodes admission.k8s.io/v1 AdmissionReviews only: the
+// webhook configurations ask the API server for v1.
+var reviewDecoder = func() runtime.Decoder {
+	s := runtime.NewScheme()
+	utilruntime.Must(admissionv1.AddToScheme(s))
+	return serializer.NewCodecFactory(s).UniversalDeserializer()
+}()
+
+// reviewHandler serves an admission handler over HTTP. It answers as
+// controller-runtime's admission.Webhook.ServeHTTP does (a bounded body,
+// application/json only, errors as AdmissionReviews with a 4xx code), runs
+// the handler through the Webhook's Handle (panics become 500 answers, the
+// response gets the request's UID and its JSON patch), and differs in
+// three ways:
+//
+//   - the review is decoded in one pass when it can be (see decodeReview),
+//     where admission.Webhook reads it twice;
+//   - the request logger's values are encoded only if it logs (lazylog);
+//   - requests refused before the handler runs are counted in
+//     ingressguard_admission_requests_total and logged at info level, not
+//     as errors: anyone who reaches the port can send them.
+type reviewHandler struct {
+	name string // metrics label: mutate or validate
+	hook *admission.Webhook
+}
+
+// newReviewHandler serves h, whose metrics label is name.
+func newReviewHandler(name string, h admission.Handler) *reviewHandler {
+	return &reviewHandler{name: name, hook: &admission.Webhook{Handler: h, LogConstructor: func(base logr.Logger, req *admission.Request) logr.Logger {
+		return admission.DefaultLogConstructor(lazylog.New(base), req)
+	}}}
+}
+
+func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, refused := h.read(r)
+	var resp admission.Response
+	if refused != nil {
+		record(h.name, resultError, refused.reason)
+		logf.Log.WithName("admission").Info("refused a request that is not an AdmissionReview", "webhook", h.name, "code", refused.code, "message", refused.message)
+		resp = admission.Errored(refused.code, errors.New(refused.message))
+	} else {
+		resp = h.hook.Handle(r.Context(), req)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	out := admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: reviewKind.Kind}, Response: &resp.AdmissionResponse}
+	if err := json.NewEncoder(w).Encode(&out); err != nil {
+		// The answer is a plain struct, so only the connection can fail.
+		logf.Log.WithName("admission").V(1).Info("could not write an answer", "webhook", h.name, "error", err.Error())
+	}
+}
+
+// read returns the admission request in r's body, or why there is none.
+func (h *reviewHandler) read(r *http.Request) (admission.Request, *refusal) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, "request body is empty"}
+	}
+	defer r.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+	if err != nil {
+		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, "reading the request body: " + err.Error()}
+	}
+	if len(body) > MaxRequestBytes {
+		return admission.Request{}, &refusal{http.StatusRequestEntityTooLarge, reasonBadReview, fmt.Sprintf("request entity is too large; limit is %d bytes", MaxRequestBytes)}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, fmt.Sprintf("contentType=%s, expected application/json", ct)}
+	}
+	review, err := decodeReview(body)
+	if err != nil {
+		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, err.Error()}
+	}
+	if review.Request == nil {
+		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, "the AdmissionReview has no request"}
+	}
+	return admission.Request{AdmissionRequest: *review.Request}, nil
+}
+
+// decodeReview decodes an admission.k8s.io/v1 AdmissionReview exactly as
+// reviewDecoder does, in one pass when it can, by the argument of
+// decodeIngress: reviewDecoder reads apiVersion and kind case-insensitively
+// first, then the review case-sensitively. When the case-sensitive pass
+// alone finds apiVersion admission.k8s.io/v1 and kind AdmissionReview and
+// no key it does not know, the first pass would have found the same. The
+// API server sends exactly that; anything else takes reviewDecoder's path.
+func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
+	var review admissionv1.AdmissionReview
+	if utilyaml.IsJSONBuffer(body) {
+		strict, err := kjson.UnmarshalStrict(body, &review, kjson.DisallowUnknownFields)
+		if err == nil && len(strict) == 0 && review.GroupVersionKind() == reviewKind {
+			return &review, nil
+		}
+		review = admissionv1.AdmissionReview{}
+	}
+	// As admission.Webhook does: a review without apiVersion and kind is
+	// read as a v1 AdmissionReview.
+	review.SetGroupVersionKind(reviewKind)
+	if _, _, err := reviewDecoder.Decode(body, nil, &review); err != nil {
+		return nil, err
+	}
+	return &review, nil
+}
