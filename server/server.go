@@ -48,6 +48,9 @@ type Options struct {
 	// HealthAddr is the plain-HTTP address of /healthz and /readyz; "0"
 	// turns them off.
 	HealthAddr string
+	// PprofAddr is the plain-HTTP address of Go's /debug/pprof profiles;
+	// empty or "0" turns them off.
+	PprofAddr string
 	// Reconcile also runs the reconcilers that write Gateways,
 	// VirtualServices and Ingress status (package converge).
 	Reconcile bool
@@ -125,6 +128,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 			BindAddress: o.MetricsAddr,
 		},
 		HealthProbeBindAddress: o.HealthAddr,
+		PprofBindAddress:       o.PprofAddr,
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{
 			Host:    o.Host,
 			Port:    o.Port,

@@ -29,6 +29,7 @@ type serveOptions struct {
 	certDir     string
 	metricsAddr string
 	healthAddr  string
+	pprofAddr   string
 	logFormat   string
 	dev         bool
 	reconcile   bool
@@ -80,6 +81,7 @@ cert-manager Certificates only in --gateway-namespace.`,
 	fs.StringVar(&o.certDir, "cert-dir", "", "folder holding the webhook server's certificate tls.crt and key tls.key (required)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", ":8080", `address of the Prometheus /metrics endpoint (plain HTTP); "0" turns it off`)
 	fs.StringVar(&o.healthAddr, "health-addr", ":8081", `address of the /healthz and /readyz probes (plain HTTP); "0" turns them off`)
+	fs.StringVar(&o.pprofAddr, "pprof-addr", "0", `address of Go's /debug/pprof profiles (plain HTTP, unauthenticated: keep it on loopback); "0" turns them off`)
 	fs.StringVar(&o.logFormat, "log-format", "", "log format: json or console (default: json, console with --dev)")
 	fs.BoolVar(&o.dev, "dev", false, "development logging: console format, debug level (one line per admission decision), stack traces on warnings")
 	fs.BoolVar(&o.reconcile, "reconcile", true, "also write Istio Gateways and VirtualServices for our Ingresses, and their status; needs istiod's meshConfig.ingressControllerMode: OFF (false: the webhooks only)")
@@ -113,6 +115,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 		CertDir:                 o.certDir,
 		MetricsAddr:             o.metricsAddr,
 		HealthAddr:              o.healthAddr,
+		PprofAddr:               o.pprofAddr,
 		Reconcile:               o.reconcile,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionNamespace: o.leaderElectionNamespace,
