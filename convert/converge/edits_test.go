@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/convert/converge"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -146,12 +147,41 @@ func TestSharedHost(t *testing.T) {
 	})
 }
 
+// quiet waits until r has made no write for a second and returns its
+// write count.
+func quiet(t *testing.T, r *running) int64 {
+	t.Helper()
+	last, since := r.writes.Load(), time.Now()
+	for deadline := time.Now().Add(time.Minute); time.Since(since) < time.Second; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still writing after a minute (%d writes)", last)
+		}
+		if now := r.writes.Load(); now != last {
+			last, since = now, time.Now()
+		}
+	}
+	return last
+}
+
+// stamped checks that the VirtualService of host carries the digest of
+// its spec and its generation, so that its cached copy says it is owned.
+func stamped(t *testing.T, env *envtest.Env, host string) {
+	t.Helper()
+	vs, err := virtualService(env, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, d := vs.Annotations[converge.AnnotationSpecGeneration], vs.Annotations[converge.AnnotationSpecDigest]; g != fmt.Sprint(vs.Generation) || len(d) != 64 {
+		t.Errorf("%s at generation %d is stamped spec-generation %q, spec-digest %q", vs.Name, vs.Generation, g, d)
+	}
+}
+
 // TestHandEditsAndCollisions: a hand edit of a generated object is
-// reverted; an unlabelled VirtualService with a colliding name is never
+// reverted, with one write that stamps it right; an unlabelled VirtualService with a colliding name is never
 // modified, and the Ingress gets a Warning event saying why.
 func TestHandEditsAndCollisions(t *testing.T) {
 	env := envtest.StartT(t, envtest.Options{})
-	startReconciler(t, env, false)
+	run := startReconciler(t, env, false)
 	ctx := context.Background()
 	createNamespace(t, env, "web")
 
@@ -187,6 +217,7 @@ func TestHandEditsAndCollisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "converted", wantRoutes(env, "site.example.com", "/*->site:80"))
+	before := quiet(t, run)
 	vs, _ := virtualService(env, "site.example.com")
 	vs.Spec.Http[0].Route[0].Destination.Host = "hijacked.web.svc.cluster.local"
 	vs.Spec.ExportTo = []string{"."}
@@ -203,6 +234,10 @@ func TestHandEditsAndCollisions(t *testing.T) {
 		}
 		return nil
 	})
+	stamped(t, env, "site.example.com")
+	if w := quiet(t, run) - before; w != 1 {
+		t.Errorf("reverting the hand edit took %d writes, want 1", w)
+	}
 	gw, _ := gateway(env, "web", "site")
 	gw.Spec.Selector = map[string]string{"app": "something-else"}
 	if err := env.Client.Update(ctx, gw); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 
-	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,7 +34,7 @@ func (r *gateways) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result
 		if on, _, err := r.istiodConverts(ctx); on || err != nil {
 			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, r.remove(ctx, &istionet.Gateway{}, convert.GatewayName(req.Namespace, req.Name))
+		return ctrl.Result{}, r.remove(ctx, gatewayGVK, convert.GatewayName(req.Namespace, req.Name))
 	}
 	on, why, err := r.istiodConverts(ctx)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
-	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -69,7 +68,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "gateways")).
 		For(&networkingv1.Ingress{}).
-		Watches(&istionet.Gateway{}, handler.EnqueueRequestsFromMapFunc(m.gatewaySource)).
+		WatchesMetadata(metadataOf(gatewayGVK), handler.EnqueueRequestsFromMapFunc(m.gatewaySource)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.allIngressesIfGatewayService)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allIngresses)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allIngressesIfMesh)).
@@ -82,7 +81,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "virtualservices")).
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts)).
-		Watches(&istionet.VirtualService{}, handler.EnqueueRequestsFromMapFunc(m.virtualServiceHost)).
+		WatchesMetadata(metadataOf(virtualServiceGVK), handler.EnqueueRequestsFromMapFunc(m.virtualServiceHost)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allHosts)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allHostsIfMesh)).

@@ -3,7 +3,6 @@ package converge
 import (
 	"context"
 
-	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -52,7 +51,7 @@ func (r *virtualServices) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	vs := r.settings.VirtualService(host, as, nil)
 	if vs == nil {
-		return ctrl.Result{}, r.remove(ctx, &istionet.VirtualService{}, convert.VirtualServiceName(host))
+		return ctrl.Result{}, r.remove(ctx, virtualServiceGVK, convert.VirtualServiceName(host))
 	}
 	return ctrl.Result{}, r.put(ctx, vs, sources)
 }
