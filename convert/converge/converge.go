@@ -95,9 +95,19 @@ type writer struct {
 	events   events.EventRecorder
 
 	reported sync.Map // event key -> digest of what was last reported
+
+	// mesh is IstiodConverts of the mesh ConfigMap at version (UID and
+	// resourceVersion).
+	mesh struct {
+		sync.Mutex
+		version string
+		on      bool
+		why     string
+	}
 }
 
-// istiodConverts reads the mesh config from the cache.
+// istiodConverts reads the mesh config from the cache. The config is
+// parsed once per version of the ConfigMap, not once per reconcile.
 func (w *writer) istiodConverts(ctx context.Context) (bool, string, error) {
 	var cm corev1.ConfigMap
 	// Read-only: no copy of a mesh config that can be large, per reconcile.
@@ -109,8 +119,14 @@ func (w *writer) istiodConverts(ctx context.Context) (bool, string, error) {
 	if err != nil {
 		return false, "", err
 	}
-	on, why := IstiodConverts(&cm)
-	return on, why, nil
+	version := string(cm.UID) + "/" + cm.ResourceVersion
+	w.mesh.Lock()
+	defer w.mesh.Unlock()
+	if w.mesh.version != version {
+		w.mesh.on, w.mesh.why = IstiodConverts(&cm)
+		w.mesh.version = version
+	}
+	return w.mesh.on, w.mesh.why, nil
 }
 
 // ours reports whether ing exists, is not being deleted, and is ours.
@@ -157,7 +173,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	key, gvk := client.ObjectKeyFromObject(desired), gvkOf(desired)
 	stamp(desired, AnnotationSpecDigest, specDigest(specOf(desired)))
 	cached := metadataOf(gvk)
-	err := w.client.Get(ctx, key, cached)
+	err := w.client.Get(ctx, key, cached, client.UnsafeDisableDeepCopy) // read-only
 	if apierrors.IsNotFound(err) {
 		probe := metadataOf(gvk)
 		switch err := w.api.Get(ctx, key, probe); {

@@ -131,7 +131,7 @@ func (m mapper) ingressHosts(_ context.Context, o client.Object) []reconcile.Req
 
 func (m mapper) backendHosts(ctx context.Context, o client.Object) []reconcile.Request {
 	var list networkingv1.IngressList
-	if err := m.w.client.List(ctx, &list, client.MatchingFields{BackendIndex: o.GetNamespace() + "/" + o.GetName()}); err != nil {
+	if err := m.w.client.List(ctx, &list, client.MatchingFields{BackendIndex: o.GetNamespace() + "/" + o.GetName()}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	return hostsOf(list.Items)
@@ -167,10 +167,13 @@ func (m mapper) allHostsIfMesh(ctx context.Context, o client.Object) []reconcile
 }
 
 // allIngresses enqueues every Ingress: for the rare cluster-wide changes
-// (an IngressClass, the mesh config, the gateway Service's addresses).
+// (an IngressClass, the mesh config, the gateway Service's addresses),
+// which a start sees as adds. The mappers only read what they list, so
+// they list without copies: deep copies of 10,000 Ingresses, several at
+// once, were the peak of a start's memory.
 func (m mapper) allIngresses(ctx context.Context, _ client.Object) []reconcile.Request {
 	var list networkingv1.IngressList
-	if err := m.w.client.List(ctx, &list); err != nil {
+	if err := m.w.client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	out := make([]reconcile.Request, 0, len(list.Items))
@@ -182,7 +185,7 @@ func (m mapper) allIngresses(ctx context.Context, _ client.Object) []reconcile.R
 
 func (m mapper) allHosts(ctx context.Context, _ client.Object) []reconcile.Request {
 	var list networkingv1.IngressList
-	if err := m.w.client.List(ctx, &list); err != nil {
+	if err := m.w.client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	return hostsOf(list.Items)
