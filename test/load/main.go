@@ -7,13 +7,13 @@
 //	go run ./test/load [-n 10000] [-count 3] [-json]
 //
 // It runs three processes besides the API server and etcd: itself (the
-// load generator), `serve` (this program re-executed as `load serve`,
-// which builds the manager with server.New exactly as `ingressguard serve`
-// does in a cluster: webhooks and reconcilers) and the floor
-// (test/load/floor, built once): a webhook that only decodes the review
-// and the Ingress and answers allowed, with the same TLS settings. serve
-// runs in a process of its own so that its CPU time and peak RSS are its
-// own, not the load generator's.
+// load generator), `ingressguard serve` (built from ./cmd/ingressguard,
+// with its default settings and the environment the install manifests
+// give it, such as GOMEMLIMIT; -serve-env adds to it) and the floor
+// (test/load/floor): a webhook that only decodes the review and the
+// Ingress and answers allowed, with the same TLS settings. serve runs in a
+// process of its own so that its CPU time and peak RSS are its own, not
+// the load generator's.
 //
 // In order, it:
 //
@@ -44,6 +44,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -90,13 +91,6 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "serve" {
-		if err := serveMain(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "load serve:", err)
-			os.Exit(1)
-		}
-		return
-	}
 	// The load generator's own clients log nothing.
 	ctrllog.SetLogger(logr.Discard())
 	klog.SetLogger(logr.Discard())
@@ -112,7 +106,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
 	flag.StringVar(&o.profile, "profile", "", "folder to write serve's CPU profiles of the direct runs at -n, and its heap profile, into")
 	flag.BoolVar(&o.keep, "keep", false, "keep the logs of serve and the floor, and say where")
-	flag.Func("serve-env", "`NAME=VALUE` in serve's environment, such as GOMEMLIMIT=128MiB as the install manifests set it (repeatable)", func(v string) error {
+	flag.Func("serve-env", "`NAME=VALUE` in serve's environment, after the install manifests' (GOMEMLIMIT=off runs without their memory limit; repeatable)", func(v string) error {
 		if !strings.Contains(v, "=") {
 			return fmt.Errorf("%q is not NAME=VALUE", v)
 		}
@@ -170,14 +164,17 @@ func logf(format string, args ...any) {
 
 // bench is the running system under test.
 type bench struct {
-	o       options
-	tmp     string
-	self    string
-	env     *envtest.Env
-	client  client.Client
-	api     throughAPI
-	direct  direct
-	tracker *tracker
+	o   options
+	tmp string
+	// serveBin is ingressguard, built from ./cmd/ingressguard; serveEnv is
+	// the install manifests' environment for it, then -serve-env.
+	serveBin string
+	serveEnv []string
+	env      *envtest.Env
+	client   client.Client
+	api      throughAPI
+	direct   direct
+	tracker  *tracker
 	// stopTracker ends the tracker's watches before the API server stops.
 	stopTracker context.CancelFunc
 	floor       *proc
@@ -219,16 +216,22 @@ func measure(ctx context.Context, o options) (rep *report, err error) {
 		}
 		b.o.profile = o.profile
 	}
-	if b.self, err = os.Executable(); err != nil {
+	installed, err := installedEnv(root)
+	if err != nil {
 		return nil, err
 	}
-	logf("building the floor webhook")
-	floorBin := filepath.Join(b.tmp, "floor")
-	build := exec.CommandContext(ctx, "go", "build", "-o", floorBin, "./test/load/floor")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("building test/load/floor: %w", err)
+	b.serveEnv = append(installed, o.serveEnv...)
+	b.rep.Settings["serveEnv"] = b.serveEnv
+	logf("building ingressguard and the floor webhook")
+	floorBin, serveBin := filepath.Join(b.tmp, "floor"), filepath.Join(b.tmp, "ingressguard")
+	for bin, pkg := range map[string]string{floorBin: "./test/load/floor", serveBin: "./cmd/ingressguard"} {
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
+		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("building %s: %w", pkg, err)
+		}
 	}
+	b.serveBin = serveBin
 	if err := b.start(ctx, floorBin); err != nil {
 		return nil, err
 	}
@@ -342,10 +345,10 @@ func (b *bench) startServe(ctx context.Context) error {
 		}
 	}
 	wio := b.env.Environment.WebhookInstallOptions
-	p, err := startProc(fmt.Sprintf("serve (start %d)", b.gen), filepath.Join(b.tmp, fmt.Sprintf("serve-%d.log", b.gen)), b.self,
-		[]string{"serve", "-cert-dir", wio.LocalServingCertDir, "-webhook-port", strconv.Itoa(b.port),
-			"-metrics-addr", addrs[0], "-health-addr", addrs[1], "-debug-addr", addrs[2]},
-		append([]string{"KUBECONFIG=" + b.env.Kubeconfig}, b.o.serveEnv...))
+	p, err := startProc(fmt.Sprintf("serve (start %d)", b.gen), filepath.Join(b.tmp, fmt.Sprintf("serve-%d.log", b.gen)), b.serveBin,
+		[]string{"serve", "--cert-dir", wio.LocalServingCertDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(b.port),
+			"--metrics-addr", addrs[0], "--health-addr", addrs[1], "--pprof-addr", addrs[2]},
+		append([]string{"KUBECONFIG=" + b.env.Kubeconfig}, b.serveEnv...))
 	if err != nil {
 		return err
 	}
@@ -495,7 +498,7 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	mem.HeapLive, mem.HeapInuse, mem.GoSys = m.HeapAlloc, m.HeapInuse, m.Sys
 	if o.profile != "" {
-		if err := b.serve.debug("/debug/heap?file=" + filepath.Join(o.profile, "serve-heap.pprof")); err != nil {
+		if err := b.serve.heapProfile(filepath.Join(o.profile, "serve-heap.pprof")); err != nil {
 			return err
 		}
 	}
@@ -588,22 +591,26 @@ func (b *bench) admission(ctx context.Context, n int, api bool) error {
 		for _, c := range b.o.concurrency {
 			for _, t := range targets {
 				logf("N=%d direct %s c=%d run %d/%d", n, t.name, c, rep+1, b.o.count)
-				profile := b.o.profile != "" && rep == b.o.count-1 && n == b.o.n && t.name != "floor"
-				if profile {
-					if err := b.serve.debug("/debug/cpu/start?file=" + filepath.Join(b.o.profile, fmt.Sprintf("serve-%s-c%d.pprof", t.name, c))); err != nil {
-						return err
+				key := fmt.Sprintf("%s/%d", t.name, c)
+				// The last run at -n is profiled, for about as long as
+				// the run before it took.
+				var profiled func() error
+				if b.o.profile != "" && rep == b.o.count-1 && n == b.o.n && t.name != "floor" {
+					seconds := 5
+					if rep > 0 {
+						seconds = int(math.Ceil(runs[key][rep-1].Seconds))
 					}
+					profiled = b.serve.cpuProfile(filepath.Join(b.o.profile, fmt.Sprintf("serve-%s-c%d.pprof", t.name, c)), seconds)
 				}
 				r, err := b.direct.measure(ctx, t.url, t.bodies, c, b.o.requests, t.pid)
-				if profile {
-					if err := b.serve.debug("/debug/cpu/stop"); err != nil {
-						return err
+				if profiled != nil {
+					if perr := profiled(); perr != nil {
+						return perr
 					}
 				}
 				if err != nil {
 					return fmt.Errorf("direct %s c=%d: %w", t.name, c, err)
 				}
-				key := fmt.Sprintf("%s/%d", t.name, c)
 				runs[key] = append(runs[key], r)
 			}
 		}
@@ -685,7 +692,7 @@ func (b *bench) census(ctx context.Context) cluster {
 func settingsOf(o options) map[string]any {
 	return map[string]any{
 		"n": o.n, "small": o.small, "converge": o.converge, "requests": o.requests,
-		"apiRequests": o.apiRequests, "count": o.count, "concurrency": o.concurrency, "serveEnv": o.serveEnv,
+		"apiRequests": o.apiRequests, "count": o.count, "concurrency": o.concurrency,
 	}
 }
 

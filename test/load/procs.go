@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -214,29 +213,76 @@ func (p *proc) progress() (progress, error) {
 	return pr, nil
 }
 
-// heap asks serve to collect garbage and report its Go memory statistics.
+// memStats is the Go memory of serve after a garbage collection.
+type memStats struct {
+	// HeapAlloc is the live heap: bytes of reachable objects.
+	HeapAlloc uint64
+	// HeapInuse counts the heap spans in use, fragmentation included.
+	HeapInuse uint64
+	// Sys is all the memory the Go runtime obtained from the OS.
+	Sys   uint64
+	NumGC uint32
+}
+
+// heap asks serve to collect garbage and reads its Go memory statistics
+// from the text heap profile, which ends with runtime.MemStats.
 func (p *proc) heap() (memStats, error) {
 	var m memStats
-	resp, err := local.Get("http://" + p.debugAddr + "/debug/memstats")
+	b, err := p.pprof("/debug/pprof/heap?gc=1&debug=1")
 	if err != nil {
 		return m, err
 	}
-	defer resp.Body.Close()
-	return m, json.NewDecoder(resp.Body).Decode(&m)
+	fields := map[string]any{"HeapAlloc": &m.HeapAlloc, "HeapInuse": &m.HeapInuse, "Sys": &m.Sys, "NumGC": &m.NumGC}
+	for line := range bytes.Lines(b) {
+		name, value, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(string(line), "# ")), " = ")
+		if f, known := fields[name]; ok && known {
+			if _, err := fmt.Sscan(value, f); err != nil {
+				return m, fmt.Errorf("heap profile line %q: %w", line, err)
+			}
+			delete(fields, name)
+		}
+	}
+	if len(fields) > 0 {
+		return m, fmt.Errorf("serve's heap profile lacks %d of its memory statistics", len(fields))
+	}
+	return m, nil
 }
 
-// debug calls one of serve's profiling endpoints.
-func (p *proc) debug(path string) error {
-	resp, err := local.Get("http://" + p.debugAddr + path)
+// heapProfile writes serve's heap profile, after a garbage collection.
+func (p *proc) heapProfile(file string) error {
+	b, err := p.pprof("/debug/pprof/heap?gc=1")
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s: %s: %s", path, resp.Status, b)
+	return os.WriteFile(file, b, 0o644)
+}
+
+// cpuProfile profiles serve's CPU for the given seconds, in the background;
+// the returned function waits for the profile and writes it to file.
+func (p *proc) cpuProfile(file string, seconds int) func() error {
+	done := make(chan error, 1)
+	go func() {
+		b, err := p.pprof(fmt.Sprintf("/debug/pprof/profile?seconds=%d", max(1, seconds)))
+		if err == nil {
+			err = os.WriteFile(file, b, 0o644)
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
+}
+
+// pprof reads one of serve's /debug/pprof endpoints.
+func (p *proc) pprof(path string) ([]byte, error) {
+	resp, err := local.Get("http://" + p.debugAddr + path)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s: %s", path, resp.Status, b[:min(len(b), 4096)])
+	}
+	return b, err
 }
 
 // memory reads a process's peak and current resident set size from /proc.
