@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Test timeout covers the first envtest run on a busy 2-core machine.
 TEST_FLAGS ?= -count=1 -timeout=30m
 
-.PHONY: help build test lint bench envtest dev fuzz clean
+.PHONY: help build test lint bench load envtest dev fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -31,9 +31,14 @@ lint: ## gofmt and go vet
 bench: ## Go benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem -count=6 ./convert/... ./webhook/...
 
+load: ## the load program (about 10 minutes): admission, convergence and memory against a real kube-apiserver
+	$(GO) run ./test/load
+
 fuzz: ## run each fuzz test for a while
 	$(GO) test -run '^$$' -fuzz FuzzRouting -fuzztime 60s ./convert
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 60s ./manifest
+	$(GO) test -run '^$$' -fuzz FuzzDecodeIngress -fuzztime 60s ./webhook
+	$(GO) test -run '^$$' -fuzz FuzzDecodeReview -fuzztime 60s ./webhook
 
 clean: ## remove build output
 	rm -rf bin
