@@ -29,9 +29,9 @@ func goldenCases(t testing.TB) []string {
 	return dirs
 }
 
-// GoldenOutput converts one golden case's input into its Istio YAML and its
-// diagnostics text.
-func goldenOutput(t testing.TB, dir string, shuffle *rand.Rand) (out, diags []byte) {
+// goldenInput reads one golden case's input and the settings it runs with.
+func goldenInput(t testing.TB, dir string) (convert.Settings, convert.Snapshot) {
+	t.Helper()
 	f, err := os.Open(filepath.Join(dir, "input.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +45,13 @@ func goldenOutput(t testing.TB, dir string, shuffle *rand.Rand) (out, diags []by
 	if strings.HasSuffix(dir, "-default-mode") {
 		s.Mode = convert.ModeDefault
 	}
-	snap := manifest.SnapshotOf(docs, s.GatewayNamespace)
+	return s, manifest.SnapshotOf(docs, s.GatewayNamespace)
+}
+
+// goldenOutput converts one golden case's input into its Istio YAML and its
+// diagnostics text.
+func goldenOutput(t testing.TB, dir string, shuffle *rand.Rand) (out, diags []byte) {
+	s, snap := goldenInput(t, dir)
 	if shuffle != nil {
 		shuffle.Shuffle(len(snap.Ingresses), func(i, j int) { snap.Ingresses[i], snap.Ingresses[j] = snap.Ingresses[j], snap.Ingresses[i] })
 	}

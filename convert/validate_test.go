@@ -1,14 +1,12 @@
 package convert_test
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ingressguard/ingressguard/convert"
-	"github.com/ingressguard/ingressguard/manifest"
 )
 
 // TestValidateMatchesConvert: for every Ingress of ours in the golden
@@ -18,20 +16,7 @@ import (
 func TestValidateMatchesConvert(t *testing.T) {
 	for _, dir := range goldenCases(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			f, err := os.Open(filepath.Join(dir, "input.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			docs, _, err := manifest.Read("input.yaml", f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := convert.DefaultSettings()
-			if strings.HasSuffix(dir, "-default-mode") {
-				s.Mode = convert.ModeDefault
-			}
-			snap := manifest.SnapshotOf(docs, s.GatewayNamespace)
+			s, snap := goldenInput(t, dir)
 			reports := map[string]convert.Diagnostics{}
 			for _, r := range s.Convert(snap).Reports {
 				reports[r.Ingress.String()] = r.Diagnostics
