@@ -334,27 +334,37 @@ func floorConfigurations(mut *admissionregistrationv1.MutatingWebhookConfigurati
 	return fmut, fval
 }
 
-// startServe starts a fresh serve process and waits until it is ready.
+// startServe starts a fresh serve process for the cluster and waits until
+// it is ready.
 func (b *bench) startServe(ctx context.Context) error {
 	b.gen++
+	p, err := b.startServeFor(ctx, fmt.Sprintf("serve-%d", b.gen), b.env, b.port)
+	if p != nil {
+		b.serve = p // stopAll stops it, ready or not
+	}
+	return err
+}
+
+// startServeFor starts `ingressguard serve` for env, serving its webhooks
+// on port, logging to name.log, and waits until it is ready.
+func (b *bench) startServeFor(ctx context.Context, name string, env *envtest.Env, port int) (*proc, error) {
 	addrs := make([]string, 3)
 	for i := range addrs {
 		var err error
 		if addrs[i], err = freeAddr(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	wio := b.env.Environment.WebhookInstallOptions
-	p, err := startProc(fmt.Sprintf("serve (start %d)", b.gen), filepath.Join(b.tmp, fmt.Sprintf("serve-%d.log", b.gen)), b.serveBin,
-		[]string{"serve", "--cert-dir", wio.LocalServingCertDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(b.port),
+	wio := env.Environment.WebhookInstallOptions
+	p, err := startProc(name, filepath.Join(b.tmp, name+".log"), b.serveBin,
+		[]string{"serve", "--cert-dir", wio.LocalServingCertDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
 			"--metrics-addr", addrs[0], "--health-addr", addrs[1], "--pprof-addr", addrs[2]},
-		append([]string{"KUBECONFIG=" + b.env.Kubeconfig}, b.serveEnv...))
+		append([]string{"KUBECONFIG=" + env.Kubeconfig}, b.serveEnv...))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.metricsAddr, p.healthAddr, p.debugAddr = addrs[0], addrs[1], addrs[2]
-	b.serve = p
-	return p.waitReady(ctx)
+	return p, p.waitReady(ctx) // p also on error, for the caller to stop
 }
 
 func (b *bench) stopAll() {
@@ -485,6 +495,9 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	if err := b.admission(ctx, o.n, true); err != nil {
+		return err
+	}
+	if err := b.pairedScale(ctx); err != nil {
 		return err
 	}
 
