@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -131,4 +132,63 @@ func FuzzDecodeReview(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	f.Fuzz(sameAsReviewDecoder)
+}
+
+// sameAsTwoSteps checks that decodeReviewAndIngress answers as
+// decodeReview followed by decodeIngress on request.object: the same
+// error, the same review but for request.object, and, when it returns an
+// Ingress, the one decodeIngress finds there.
+func sameAsTwoSteps(t *testing.T, raw []byte) {
+	t.Helper()
+	got, ing, gotErr := decodeReviewAndIngress(raw)
+	want, wantErr := decodeReview(raw)
+	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Fatalf("%s: error %v, want %v", raw, gotErr, wantErr)
+	}
+	if wantErr != nil || ing == nil {
+		if ing == nil && wantErr == nil && !equality.Semantic.DeepEqual(*got, *want) {
+			t.Errorf("%s: decoded %+v, want %+v", raw, *got, *want)
+		}
+		return
+	}
+	wantIng, kind, err := decodeIngress(want.Request.Object.Raw)
+	if err != nil || kind != ingressKind || !equality.Semantic.DeepEqual(*ing, *wantIng) {
+		t.Fatalf("%s: Ingress %+v, want %+v (%v, %v)", raw, *ing, wantIng, kind, err)
+	}
+	if len(got.Request.Object.Raw) != 0 {
+		t.Errorf("%s: request.object kept beside the Ingress", raw)
+	}
+	got.Request.Object = want.Request.Object
+	if !equality.Semantic.DeepEqual(*got, *want) {
+		t.Errorf("%s: decoded %+v, want %+v", raw, *got, *want)
+	}
+}
+
+// reviewsOfObjects wraps every request object of decodeCases in a review.
+func reviewsOfObjects() []string {
+	out := slices.Clone(reviewCases)
+	for _, c := range decodeCases {
+		out = append(out, `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","object":`+c+`}}`)
+	}
+	return out
+}
+
+// TestDecodeReviewAndIngress: decoding the review and its Ingress in one
+// pass gives what decoding them one after the other gives, and the API
+// server's form takes the one pass.
+func TestDecodeReviewAndIngress(t *testing.T) {
+	for _, c := range reviewsOfObjects() {
+		sameAsTwoSteps(t, []byte(c))
+	}
+	if _, ing, err := decodeReviewAndIngress([]byte(reviewsOfObjects()[len(reviewCases)])); err != nil || ing == nil {
+		t.Errorf("the API server's form was not decoded in one pass (%v)", err)
+	}
+}
+
+// FuzzDecodeReviewAndIngress looks for inputs on which the two differ.
+func FuzzDecodeReviewAndIngress(f *testing.F) {
+	for _, c := range reviewsOfObjects() {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(sameAsTwoSteps)
 }

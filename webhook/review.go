@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -47,8 +48,9 @@ var reviewDecoder = func() runtime.Decoder {
 // response gets the request's UID and its JSON patch), and differs in
 // three ways:
 //
-//   - the review is decoded in one pass when it can be (see decodeReview),
-//     where admission.Webhook reads it twice;
+//   - the review and the Ingress in it are decoded in one pass when they
+//     can be (see decodeReviewAndIngress), where admission.Webhook reads
+//     the review twice and the Ingress was then read again;
 //   - the request logger's values are encoded only if it logs (lazylog);
 //   - requests refused before the handler runs are counted in
 //     ingressguard_admission_requests_total and logged at info level, not
@@ -66,14 +68,18 @@ func newReviewHandler(name string, h admission.Handler) *reviewHandler {
 }
 
 func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req, refused := h.read(r)
+	req, ing, refused := h.read(r)
 	var resp admission.Response
 	if refused != nil {
 		record(h.name, resultError, refused.reason)
 		logf.Log.WithName("admission").Info("refused a request that is not an AdmissionReview", "webhook", h.name, "code", refused.code, "message", refused.message)
 		resp = admission.Errored(refused.code, errors.New(refused.message))
 	} else {
-		resp = h.hook.Handle(r.Context(), req)
+		ctx := r.Context()
+		if ing != nil {
+			ctx = withIngress(ctx, ing)
+		}
+		resp = h.hook.Handle(ctx, req)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	out := admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: reviewKind.Kind}, Response: &resp.AdmissionResponse}
@@ -92,10 +98,11 @@ var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const maxPooledBody = 1 << 20
 
-// read returns the admission request in r's body, or why there is none.
-func (h *reviewHandler) read(r *http.Request) (admission.Request, *refusal) {
+// read returns the admission request in r's body, with its Ingress when
+// it was decoded in the same pass, or why there is none.
+func (h *reviewHandler) read(r *http.Request) (admission.Request, *networkingv1.Ingress, *refusal) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, "request body is empty"}
+		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, "request body is empty"}
 	}
 	defer r.Body.Close()
 	buf := bodies.Get().(*bytes.Buffer)
@@ -106,23 +113,56 @@ func (h *reviewHandler) read(r *http.Request) (admission.Request, *refusal) {
 		}
 	}()
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxRequestBytes+1)); err != nil {
-		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, "reading the request body: " + err.Error()}
+		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, "reading the request body: " + err.Error()}
 	}
 	body := buf.Bytes()
 	if len(body) > MaxRequestBytes {
-		return admission.Request{}, &refusal{http.StatusRequestEntityTooLarge, reasonBadReview, fmt.Sprintf("request entity is too large; limit is %d bytes", MaxRequestBytes)}
+		return admission.Request{}, nil, &refusal{http.StatusRequestEntityTooLarge, reasonBadReview, fmt.Sprintf("request entity is too large; limit is %d bytes", MaxRequestBytes)}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, fmt.Sprintf("contentType=%s, expected application/json", ct)}
+		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, fmt.Sprintf("contentType=%s, expected application/json", ct)}
 	}
-	review, err := decodeReview(body)
+	review, ing, err := decodeReviewAndIngress(body)
 	if err != nil {
-		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, err.Error()}
+		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, err.Error()}
 	}
 	if review.Request == nil {
-		return admission.Request{}, &refusal{http.StatusBadRequest, reasonBadReview, "the AdmissionReview has no request"}
+		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, "the AdmissionReview has no request"}
 	}
-	return admission.Request{AdmissionRequest: *review.Request}, nil
+	return admission.Request{AdmissionRequest: *review.Request}, ing, nil
+}
+
+// ingressReview is an AdmissionReview whose request.object is read
+// straight into an Ingress: the field shadows AdmissionRequest.Object.
+type ingressReview struct {
+	metav1.TypeMeta `json:",inline"`
+	Request         *ingressRequest `json:"request,omitempty"`
+}
+
+type ingressRequest struct {
+	admissionv1.AdmissionRequest `json:",inline"`
+	Object                       *networkingv1.Ingress `json:"object,omitempty"`
+}
+
+// decodeReviewAndIngress decodes a review and, in the same pass, the
+// Ingress in its request.object, when one strict case-sensitive pass
+// finds a v1 AdmissionReview holding a networking.k8s.io/v1 Ingress and
+// no key it does not know. The results are then those of decodeReview and
+// of decodeIngress on request.object (FuzzDecodeReviewAndIngress checks
+// it), except that request.object stays empty: the Ingress is returned
+// instead. The API server sends exactly that; anything else is decoded by
+// decodeReview alone, with no Ingress.
+func decodeReviewAndIngress(body []byte) (*admissionv1.AdmissionReview, *networkingv1.Ingress, error) {
+	if utilyaml.IsJSONBuffer(body) {
+		var r ingressReview
+		strict, err := kjson.UnmarshalStrict(body, &r, kjson.DisallowUnknownFields)
+		if err == nil && len(strict) == 0 && r.GroupVersionKind() == reviewKind && r.Request != nil &&
+			r.Request.Object != nil && r.Request.Object.APIVersion == ingressAPIVersion && r.Request.Object.Kind == ingressKind.Kind {
+			return &admissionv1.AdmissionReview{TypeMeta: r.TypeMeta, Request: &r.Request.AdmissionRequest}, r.Request.Object, nil
+		}
+	}
+	review, err := decodeReview(body)
+	return review, nil, err
 }
 
 // decodeReview decodes an admission.k8s.io/v1 AdmissionReview exactly as

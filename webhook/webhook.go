@@ -96,12 +96,17 @@ type handler struct {
 	cluster  convert.Cluster
 }
 
-// ingress returns the Ingress under admission, or why there is none.
-func (h handler) ingress(req admission.Request) (*networkingv1.Ingress, *refusal) {
+// ingress returns the Ingress under admission, or why there is none. It
+// is the Ingress the review was decoded with (withIngress) if there is one,
+// else request.object decoded.
+func (h handler) ingress(ctx context.Context, req admission.Request) (*networkingv1.Ingress, *refusal) {
 	if req.Kind != ingressKind || req.Resource != ingressResource || req.SubResource != "" {
 		return nil, &refusal{http.StatusBadRequest, reasonWrongKind, fmt.Sprintf(
 			"ingressguard admits only networking.k8s.io/v1 Ingresses, but was sent %s (resource %s); the webhook configuration's rules must select only resource ingresses of apiGroup networking.k8s.io, version v1",
 			describeKind(req.Kind), describeResource(req.Resource, req.SubResource))}
+	}
+	if ing, ok := ctx.Value(decodedIngress{}).(*networkingv1.Ingress); ok {
+		return h.synced(ing)
 	}
 	if len(req.Object.Raw) == 0 {
 		return nil, &refusal{http.StatusBadRequest, reasonMissingObject, fmt.Sprintf(
@@ -116,6 +121,20 @@ func (h handler) ingress(req admission.Request) (*networkingv1.Ingress, *refusal
 		return nil, &refusal{http.StatusBadRequest, reasonWrongKind, fmt.Sprintf(
 			"request.object is a %s, not a networking.k8s.io/v1 Ingress", describeKind(k))}
 	}
+	return h.synced(ing)
+}
+
+// decodedIngress is the context key of the Ingress that reviewHandler
+// decoded together with its review.
+type decodedIngress struct{}
+
+// withIngress carries ing, decoded with the review, to the handlers.
+func withIngress(ctx context.Context, ing *networkingv1.Ingress) context.Context {
+	return context.WithValue(ctx, decodedIngress{}, ing)
+}
+
+// synced returns ing, or a refusal while the cluster state is loading.
+func (h handler) synced(ing *networkingv1.Ingress) (*networkingv1.Ingress, *refusal) {
 	if s, ok := h.cluster.(Syncer); ok && !s.Synced() {
 		return nil, &refusal{http.StatusServiceUnavailable, reasonNotSynced,
 			"ingressguard is still loading IngressClasses, Services, Ingresses, Secrets and Certificates from the API server; retry in a few seconds"}
@@ -191,7 +210,7 @@ func (h handler) ours(ctx context.Context, req admission.Request) (*networkingv1
 		resp := h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotChecked)
 		return nil, &resp
 	}
-	ing, r := h.ingress(req)
+	ing, r := h.ingress(ctx, req)
 	if r != nil {
 		resp := h.refuse(ctx, r)
 		return nil, &resp
