@@ -13,10 +13,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -35,11 +32,7 @@ var reviewKind = schema.GroupVersionKind{Group: admissionv1.GroupName, Version: 
 
 // reviewDecoder decodes admission.k8s.io/v1 AdmissionReviews only: the
 // webhook configurations ask the API server for v1.
-var reviewDecoder = func() runtime.Decoder {
-	s := runtime.NewScheme()
-	utilruntime.Must(admissionv1.AddToScheme(s))
-	return serializer.NewCodecFactory(s).UniversalDeserializer()
-}()
+var reviewDecoder = decoderOf(admissionv1.AddToScheme)
 
 // reviewHandler serves an admission handler over HTTP. It answers as
 // controller-runtime's admission.Webhook.ServeHTTP does (a bounded body,

@@ -76,11 +76,15 @@ var (
 )
 
 // ingressDecoder decodes networking.k8s.io/v1 objects only.
-var ingressDecoder = func() runtime.Decoder {
+var ingressDecoder = decoderOf(networkingv1.AddToScheme)
+
+// decoderOf is the API machinery's universal deserializer for the types
+// that add registers, and no others.
+func decoderOf(add func(*runtime.Scheme) error) runtime.Decoder {
 	s := runtime.NewScheme()
-	utilruntime.Must(networkingv1.AddToScheme(s))
+	utilruntime.Must(add(s))
 	return serializer.NewCodecFactory(s).UniversalDeserializer()
-}()
+}
 
 // refusal is a request that cannot be judged, with its metrics reason.
 type refusal struct {
