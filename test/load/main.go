@@ -483,6 +483,11 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	logf("filled in %.0f s, converged %.0f s after the first create", fillSeconds, d.Seconds())
+	// Nothing checks convergence from here on: drop the tracker's copy of
+	// every generated object, so that the client's heap, and its garbage
+	// collections, stay small while it measures admission.
+	b.stopTracker()
+	b.tracker = nil
 	mem := &b.rep.Memory
 	mem.FillSeconds, mem.FillConvergedSeconds = fillSeconds, d.Seconds()
 	if err := settled(ctx, b.serve, 2*time.Second, 5*time.Minute); err != nil {
