@@ -3,14 +3,15 @@
 // API call:
 //
 //   - IngressClasses, Services and Ingresses cluster-wide (Services slimmed
-//     to their name and ports, Ingresses indexed by rule host);
+//     to their name and ports, Ingresses indexed by VirtualService host),
+//     read straight from the informers' indexers;
 //   - Secrets of the gateway namespace as metadata only, so the process never
 //     holds Secret data;
 //   - cert-manager Certificates of the gateway namespace, slimmed to
 //     spec.secretName and indexed by it, when cert-manager's API is served.
 //
-// Wire it into a manager in three steps: CacheOptions when building the
-// manager, IndexFields and New before starting it.
+// Wire it into a manager in two steps: CacheOptions when building the
+// manager, New before starting it.
 package lookup
 
 import (
@@ -25,22 +26,28 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ingressguard/ingressguard/convert"
 )
 
-// Field index names registered by IndexFields.
+// Indexes that New registers.
 const (
-	// HostIndex indexes Ingresses by the hosts whose VirtualService they
-	// contribute to: the host of each rule ("" for a rule without host)
-	// and "" for a defaultBackend, as convert.VirtualServiceHosts returns
-	// them. The reconcilers (package converge) read it too, so the cache
-	// keeps one index of hosts, not two.
-	HostIndex = "spec.rules.host"
-	// SecretNameIndex indexes cert-manager Certificates by spec.secretName.
-	SecretNameIndex = "spec.secretName"
+	// hostIndex is a client-go index of the Ingress informer: Ingresses by
+	// the hosts whose VirtualService they contribute to, the host of each
+	// rule ("" for a rule without host) and "" for a defaultBackend, as
+	// convert.VirtualServiceHosts returns them. The reconcilers (package
+	// converge) read it too, through VirtualServiceIngresses, so the cache
+	// keeps one index of hosts, not two. It is not a controller-runtime
+	// field index: those file every value twice (once more under its
+	// namespace), and reading one through the cache's List copies every
+	// Ingress found by reflection.
+	hostIndex = "ingressguard.io/virtualservice-hosts"
+	// secretNameIndex is a controller-runtime field index of cert-manager
+	// Certificates by spec.secretName.
+	secretNameIndex = "spec.secretName"
 )
 
 // Options say what the cache holds.
@@ -159,55 +166,75 @@ func slimCertificate(in any) (any, error) {
 	return &cmv1.Certificate{TypeMeta: c.TypeMeta, ObjectMeta: slimMeta(c.ObjectMeta), Spec: cmv1.CertificateSpec{SecretName: c.Spec.SecretName}}, nil
 }
 
-// IndexFields registers HostIndex and, with o.CertManager, SecretNameIndex
-// on indexer (a manager's GetFieldIndexer()). Call it once, before the
-// cache starts; other users of the manager's cache can read the same
-// indexes.
-func IndexFields(ctx context.Context, indexer client.FieldIndexer, o Options) error {
-	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, HostIndex, func(obj client.Object) []string {
-		return convert.VirtualServiceHosts(obj.(*networkingv1.Ingress))
-	}); err != nil {
-		return fmt.Errorf("indexing Ingresses by host: %w", err)
-	}
-	if !o.CertManager {
-		return nil
-	}
-	if err := indexer.IndexField(ctx, &cmv1.Certificate{}, SecretNameIndex, func(obj client.Object) []string {
-		return []string{obj.(*cmv1.Certificate).Spec.SecretName}
-	}); err != nil {
-		return fmt.Errorf("indexing cert-manager Certificates by spec.secretName: %w", err)
-	}
-	return nil
-}
-
 // Cluster is a convert.Cluster read from an informer cache. Its lookups
-// block until the cache has synced; call them only once Synced is true
-// (the webhook checks it for every request).
+// answer from what the cache holds so far; call them only once Synced is
+// true (the webhook checks it for every request, and reconcilers start
+// once their caches have synced).
+//
+// Lookups return the cached objects themselves, not copies: convert's
+// callers never modify what it returns, and copying every Ingress on a
+// host was the largest allocation of an admission.
 type Cluster struct {
-	reader    client.Reader
+	reader    client.Reader // Secrets and Certificates, cached in one namespace
 	opts      Options
 	informers []cache.Informer
-	log       logr.Logger
+	// The indexers of the cluster-wide informers.
+	classes, services, ingresses toolscache.Indexer
+	log                          logr.Logger
 }
 
 var _ convert.Cluster = (*Cluster)(nil)
 
-// New starts (with c, when c starts) the informers that the lookups read and
-// returns the Cluster. c must have been built with CacheOptions(o) and have
-// IndexFields(o) registered. Lookup failures other than "not found", which
-// cannot happen once the cache is synced, are logged to log.
+// New registers the indexes the lookups read on c, starts (with c, when c
+// starts) the informers that the lookups read and returns the Cluster. c
+// must have been built with CacheOptions(o) and not be started yet.
+// Lookup failures other than "not found", which cannot happen once the
+// cache is synced, are logged to log.
 func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Cluster, error) {
-	objs := []client.Object{&networkingv1.IngressClass{}, &networkingv1.Ingress{}, &corev1.Service{}, secretMetadata()}
-	if o.CertManager {
-		objs = append(objs, &cmv1.Certificate{})
-	}
 	cl := &Cluster{reader: c, opts: o, log: log}
-	for _, obj := range objs {
+	watch := func(obj client.Object) (cache.Informer, error) {
 		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 		if err != nil {
 			return nil, fmt.Errorf("watching %T: %w", obj, err)
 		}
 		cl.informers = append(cl.informers, inf)
+		return inf, nil
+	}
+	for _, w := range []struct {
+		obj client.Object
+		ix  *toolscache.Indexer
+	}{{&networkingv1.IngressClass{}, &cl.classes}, {&networkingv1.Ingress{}, &cl.ingresses}, {&corev1.Service{}, &cl.services}} {
+		inf, err := watch(w.obj)
+		if err != nil {
+			return nil, err
+		}
+		shared, ok := inf.(toolscache.SharedIndexInformer)
+		if !ok {
+			return nil, fmt.Errorf("watching %T: the cache's informer %T has no indexer; is the cache limited to namespaces?", w.obj, inf)
+		}
+		*w.ix = shared.GetIndexer()
+	}
+	if err := cl.ingresses.AddIndexers(toolscache.Indexers{hostIndex: func(obj any) ([]string, error) {
+		if ing, ok := obj.(*networkingv1.Ingress); ok {
+			return convert.VirtualServiceHosts(ing), nil
+		}
+		return nil, nil
+	}}); err != nil {
+		return nil, fmt.Errorf("indexing Ingresses by host: %w", err)
+	}
+	if _, err := watch(secretMetadata()); err != nil {
+		return nil, err
+	}
+	if !o.CertManager {
+		return cl, nil
+	}
+	if err := c.IndexField(ctx, &cmv1.Certificate{}, secretNameIndex, func(obj client.Object) []string {
+		return []string{obj.(*cmv1.Certificate).Spec.SecretName}
+	}); err != nil {
+		return nil, fmt.Errorf("indexing cert-manager Certificates by spec.secretName: %w", err)
+	}
+	if _, err := watch(&cmv1.Certificate{}); err != nil {
+		return nil, err
 	}
 	return cl, nil
 }
@@ -230,32 +257,28 @@ func (c *Cluster) failed(err error, what string, keysAndValues ...any) {
 	}
 }
 
-// Lookups read the cached objects themselves rather than deep copies:
-// convert.Cluster's callers never modify what it returns, and a deep copy
-// of every Ingress on a host was the largest allocation of an admission.
-// (A Get still copies the object's top-level struct; a List its items'.)
+// cached returns the object an indexer holds under key ("name" or
+// "namespace/name"), if it is a *T.
+func cached[T any](ix toolscache.Indexer, key string) (*T, bool) {
+	obj, ok, err := ix.GetByKey(key)
+	if err != nil || !ok {
+		return nil, false
+	}
+	t, ok := obj.(*T)
+	return t, ok
+}
 
 // IngressClass implements convert.Classes.
 func (c *Cluster) IngressClass(name string) (*networkingv1.IngressClass, bool) {
-	var ic networkingv1.IngressClass
-	if err := c.reader.Get(context.Background(), client.ObjectKey{Name: name}, &ic, client.UnsafeDisableDeepCopy); err != nil {
-		c.failed(err, "IngressClass", "name", name)
-		return nil, false
-	}
-	return &ic, true
+	return cached[networkingv1.IngressClass](c.classes, name)
 }
 
 // DefaultIngressClass implements convert.Classes.
 func (c *Cluster) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
-	var list networkingv1.IngressClassList
-	if err := c.reader.List(context.Background(), &list, client.UnsafeDisableDeepCopy); err != nil {
-		c.failed(err, "IngressClasses")
-		return nil, false
-	}
 	var defaults []*networkingv1.IngressClass
-	for i := range list.Items {
-		if convert.IsDefaultClass(&list.Items[i]) {
-			defaults = append(defaults, &list.Items[i])
+	for _, obj := range c.classes.List() {
+		if ic, ok := obj.(*networkingv1.IngressClass); ok && convert.IsDefaultClass(ic) {
+			defaults = append(defaults, ic)
 		}
 	}
 	ic := convert.NewestClass(defaults)
@@ -265,12 +288,7 @@ func (c *Cluster) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
 // Service implements convert.Services. The Service has only its name,
 // namespace and spec.ports.
 func (c *Cluster) Service(namespace, name string) (*corev1.Service, bool) {
-	var s corev1.Service
-	if err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &s, client.UnsafeDisableDeepCopy); err != nil {
-		c.failed(err, "Service", "namespace", namespace, "name", name)
-		return nil, false
-	}
-	return &s, true
+	return cached[corev1.Service](c.services, namespace+"/"+name)
 }
 
 // SecretExists implements convert.Credentials.
@@ -288,7 +306,7 @@ func (c *Cluster) CertificateFor(secretName string) (string, bool) {
 	}
 	var list cmv1.CertificateList
 	if err := c.reader.List(context.Background(), &list, client.InNamespace(c.opts.GatewayNamespace),
-		client.MatchingFields{SecretNameIndex: secretName}, client.UnsafeDisableDeepCopy); err != nil {
+		client.MatchingFields{secretNameIndex: secretName}, client.UnsafeDisableDeepCopy); err != nil {
 		c.failed(err, "Certificates", "namespace", c.opts.GatewayNamespace, "secretName", secretName)
 		return "", false
 	}
@@ -303,19 +321,33 @@ func (c *Cluster) CertificateFor(secretName string) (string, bool) {
 	return names[0], true
 }
 
-// IngressesForHost implements convert.Hosts with an index lookup.
-func (c *Cluster) IngressesForHost(host string) []*networkingv1.Ingress {
-	var list networkingv1.IngressList
-	if err := c.reader.List(context.Background(), &list, client.MatchingFields{HostIndex: host}, client.UnsafeDisableDeepCopy); err != nil {
-		c.failed(err, "Ingresses", "host", host)
+// VirtualServiceIngresses returns the Ingresses whose VirtualService hosts
+// (convert.VirtualServiceHosts) include host: those with a rule for it,
+// and for "" also those with a defaultBackend. Callers must not modify
+// them.
+func (c *Cluster) VirtualServiceIngresses(host string) []*networkingv1.Ingress {
+	objs, err := c.ingresses.ByIndex(hostIndex, host)
+	if err != nil {
+		c.log.Error(err, "cache lookup failed; answering as if absent", "lookup", "Ingresses", "host", host)
 		return nil
 	}
-	out := make([]*networkingv1.Ingress, 0, len(list.Items))
-	for i := range list.Items {
-		// HostIndex also files an Ingress with a defaultBackend under "".
-		if host != "" || slices.Contains(convert.RuleHosts(&list.Items[i]), "") {
-			out = append(out, &list.Items[i])
+	out := make([]*networkingv1.Ingress, 0, len(objs))
+	for _, obj := range objs {
+		if ing, ok := obj.(*networkingv1.Ingress); ok {
+			out = append(out, ing)
 		}
 	}
 	return out
+}
+
+// IngressesForHost implements convert.Hosts with an index lookup.
+func (c *Cluster) IngressesForHost(host string) []*networkingv1.Ingress {
+	ings := c.VirtualServiceIngresses(host)
+	if host != "" {
+		return ings
+	}
+	// The index also files an Ingress with a defaultBackend under "".
+	return slices.DeleteFunc(ings, func(ing *networkingv1.Ingress) bool {
+		return !slices.Contains(convert.RuleHosts(ing), "")
+	})
 }

@@ -45,9 +45,6 @@ func start(t *testing.T, env *envtest.Env, o lookup.Options) (*lookup.Cluster, c
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := lookup.IndexFields(ctx, c, o); err != nil {
-		t.Fatal(err)
-	}
 	cl, err := lookup.New(ctx, c, o, testr.New(t))
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +216,15 @@ func TestCluster(t *testing.T) {
 			if got := names(host); !slices.Equal(got, want) {
 				t.Errorf("IngressesForHost(%q) = %v, want %v", host, got, want)
 			}
+		}
+		// The VirtualService of "*" also takes every defaultBackend.
+		var star []string
+		for _, i := range cl.VirtualServiceIngresses("") {
+			star = append(star, i.Namespace+"/"+i.Name)
+		}
+		slices.Sort(star)
+		if want := []string{"default/b", "default/c", "shop/a"}; !slices.Equal(star, want) {
+			t.Errorf("VirtualServiceIngresses(\"\") = %v, want %v", star, want)
 		}
 		for _, i := range cl.IngressesForHost("a.example.com") {
 			if i.ManagedFields != nil {

@@ -145,9 +145,6 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	if err != nil {
 		return nil, fmt.Errorf("setting up the manager: %w", err)
 	}
-	if err := lookup.IndexFields(ctx, mgr.GetFieldIndexer(), lo); err != nil {
-		return nil, err
-	}
 	cluster, err := lookup.New(ctx, mgr.GetCache(), lo, logf.Log.WithName("lookup"))
 	if err != nil {
 		return nil, err

@@ -26,22 +26,24 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ingressguard/ingressguard/convert"
-	"github.com/ingressguard/ingressguard/lookup"
 )
 
 // FieldOwner is the field manager of every write.
 const FieldOwner = "ingressguard"
 
-// Indexes of Ingresses the reconcilers read.
-const (
-	// VirtualServiceHostIndex indexes Ingresses by the hosts whose
-	// VirtualService they contribute to ("" for "*"). It is lookup's
-	// HostIndex, which lookup.IndexFields registers.
-	VirtualServiceHostIndex = lookup.HostIndex
-	// BackendIndex, which IndexFields registers, indexes Ingresses by the
-	// Services ("namespace/name") whose ports their backends name.
-	BackendIndex = "ingressguard.backendServices"
-)
+// BackendIndex, which IndexFields registers, indexes Ingresses by the
+// Services ("namespace/name") whose ports their backends name.
+const BackendIndex = "ingressguard.backendServices"
+
+// Cluster is what the reconcilers read besides their cache: convert's
+// lookups, and the Ingresses of a host (lookup.Cluster in production).
+type Cluster interface {
+	convert.Cluster
+	// VirtualServiceIngresses returns the Ingresses whose VirtualService
+	// hosts (convert.VirtualServiceHosts, "" for "*") include host. The
+	// reconcilers do not modify them.
+	VirtualServiceIngresses(host string) []*networkingv1.Ingress
+}
 
 // Event reasons on Ingresses.
 const (
@@ -74,8 +76,7 @@ func CacheOptions(s convert.Settings, base cache.Options) cache.Options {
 	return base
 }
 
-// IndexFields registers BackendIndex. The reconcilers also read
-// VirtualServiceHostIndex, which lookup.IndexFields registers.
+// IndexFields registers BackendIndex.
 func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
 	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, BackendIndex, func(o client.Object) []string {
 		return convert.BackendServices(o.(*networkingv1.Ingress))
@@ -89,7 +90,7 @@ func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
 // only objects labelled as ours, and reporting problems as events.
 type writer struct {
 	settings convert.Settings
-	cluster  convert.Cluster
+	cluster  Cluster
 	client   client.Client // cache-backed reads; writes
 	api      client.Reader // uncached reads, for name collisions only
 	events   events.EventRecorder

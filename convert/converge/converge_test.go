@@ -115,9 +115,6 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = func() { cancel(); <-r.done }
-	if err := lookup.IndexFields(ctx, mgr.GetFieldIndexer(), lo); err != nil {
-		t.Fatal(err)
-	}
 	if err := converge.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		t.Fatal(err)
 	}

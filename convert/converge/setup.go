@@ -24,7 +24,7 @@ import (
 type Options struct {
 	Settings convert.Settings
 	// Cluster answers convert's lookups (lookup.Cluster in production).
-	Cluster convert.Cluster
+	Cluster Cluster
 	// Client writes; nil means the manager's client. Tests wrap it to count
 	// write calls.
 	Client client.Client
@@ -47,8 +47,7 @@ const DefaultWorkers = 4
 
 // Setup adds the Gateway/status reconciler (keyed by Ingress) and the
 // VirtualService reconciler (keyed by host) to mgr. The manager's cache must
-// have been built with CacheOptions, and lookup.IndexFields and IndexFields
-// must have been called.
+// have been built with CacheOptions, and IndexFields must have been called.
 // Both run only on the leader when the manager elects one.
 func Setup(mgr manager.Manager, o Options) error {
 	w := &writer{settings: o.Settings, cluster: o.Cluster, client: o.Client, api: mgr.GetAPIReader(), events: o.Events}

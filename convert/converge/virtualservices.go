@@ -36,14 +36,9 @@ func (r *virtualServices) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if on, _, err := r.istiodConverts(ctx); on || err != nil {
 		return ctrl.Result{}, err // the Ingress reconciler reports it
 	}
-	var list networkingv1.IngressList
-	if err := r.client.List(ctx, &list, client.MatchingFields{VirtualServiceHostIndex: host}); err != nil {
-		return ctrl.Result{}, err
-	}
 	var as []*convert.Analysis
 	var sources []*networkingv1.Ingress
-	for i := range list.Items {
-		ing := &list.Items[i]
+	for _, ing := range r.cluster.VirtualServiceIngresses(host) {
 		if r.ours(ing) {
 			as = append(as, r.settings.Analyze(ing, r.cluster))
 			sources = append(sources, ing)
