@@ -1,9 +1,9 @@
 package convert
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -148,7 +148,13 @@ func (s Settings) routesOf(ing *networkingv1.Ingress, c Cluster) *Analysis {
 }
 
 func (s Settings) analyze(ing *networkingv1.Ingress, c Cluster, diagnose bool) *Analysis {
-	a := &Analysis{Ingress: ing, Hosts: RuleHosts(ing)}
+	paths := 0
+	for _, rule := range ing.Spec.Rules {
+		if rule.HTTP != nil {
+			paths += len(rule.HTTP.Paths)
+		}
+	}
+	a := &Analysis{Ingress: ing, Hosts: RuleHosts(ing), routes: make([]route, 0, paths)}
 	var d *Diagnostics // nil: no diagnostics
 	if diagnose {
 		d = &a.Diagnostics
@@ -298,24 +304,35 @@ func wildcardCovers(w, host string) bool {
 // sortRoutes orders routes of one host per SPEC section 2: longest path
 // first, Exact before Prefix, older Ingress first, order of appearance.
 func sortRoutes(rs []route) {
-	sort.SliceStable(rs, func(i, j int) bool {
-		a, b := rs[i], rs[j]
+	slices.SortStableFunc(rs, func(a, b route) int {
 		if la, lb := a.Match.Length(), b.Match.Length(); la != lb {
-			return la > lb
+			return cmp.Compare(lb, la)
 		}
 		if a.Match.Kind != b.Match.Kind {
-			return a.Match.Kind == Exact
+			if a.Match.Kind == Exact {
+				return -1
+			}
+			return 1
 		}
 		if a.from != b.from {
-			return older(a.from.Ingress, b.from.Ingress)
+			if older(a.from.Ingress, b.from.Ingress) {
+				return -1
+			}
+			if older(b.from.Ingress, a.from.Ingress) {
+				return 1
+			}
 		}
-		return a.seq < b.seq
+		return cmp.Compare(a.seq, b.seq)
 	})
 }
 
 // hostRoutes collects and orders the routes that analyses give one host.
 func hostRoutes(host string, as []*Analysis) []route {
-	var rs []route
+	n := 0
+	for _, a := range as {
+		n += len(a.routes)
+	}
+	rs := make([]route, 0, n)
 	for _, a := range as {
 		for _, r := range a.routes {
 			if r.Host == host {
