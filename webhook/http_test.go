@@ -9,9 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/test/envtest"
 	"github.com/ingressguard/ingressguard/webhook"
 )
 
@@ -194,5 +198,48 @@ func TestMalformedReviews(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRequestLog: what a handler logs about a request carries the
+// request's identity, as controller-runtime's request loggers do, although
+// those values are now made only when a line is logged.
+func TestRequestLog(t *testing.T) {
+	var out envtest.Logs
+	logf.SetLogger(zap.New(zap.WriteTo(&out)))
+	t.Cleanup(func() { logf.SetLogger(logr.Discard()) })
+	srv := server(t, convert.NewIndex(convert.Snapshot{}))
+	// A Pod sent to the Ingress webhook is refused, and that is logged at
+	// info level.
+	body := reviewJSON(`{"uid":"req-7","kind":{"version":"v1","kind":"Pod"},"resource":{"version":"v1","resource":"pods"},"namespace":"shop","name":"web","operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"v1","kind":"Pod"}}`)
+	resp, err := srv.Client().Post(srv.URL+webhook.ValidatePath, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	logged := out.String()
+	var line map[string]any
+	for dec := json.NewDecoder(strings.NewReader(logged)); dec.More(); {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		if m["msg"] == "refused an admission request" {
+			line = m
+		}
+	}
+	if line == nil {
+		t.Fatalf("no line says the request was refused; logged:\n%s", logged)
+	}
+	for k, want := range map[string]any{
+		"requestID": "req-7", "user": "alice", "namespace": "shop", "name": "web", "reason": "wrong-kind",
+		"object":   map[string]any{"name": "web", "namespace": "shop"},
+		"resource": map[string]any{"group": "", "version": "v1", "resource": "pods"},
+	} {
+		got, _ := json.Marshal(line[k])
+		w, _ := json.Marshal(want)
+		if !bytes.Equal(got, w) {
+			t.Errorf("%s = %s, want %s", k, got, w)
+		}
 	}
 }

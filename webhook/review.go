@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/klog/v2"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	kjson "sigs.k8s.io/json"
@@ -44,7 +45,8 @@ var reviewDecoder = decoderOf(admissionv1.AddToScheme)
 //   - the review and the Ingress in it are decoded in one pass when they
 //     can be (see decodeReviewAndIngress), where admission.Webhook reads
 //     the review twice and the Ingress was then read again;
-//   - the request logger's values are encoded only if it logs (lazylog);
+//   - the request logger's values, those of admission.DefaultLogConstructor,
+//     are made and encoded only if it logs (lazylog.Deferred);
 //   - requests refused before the handler runs are counted in
 //     ingressguard_admission_requests_total and logged at info level, not
 //     as errors: anyone who reaches the port can send them.
@@ -56,8 +58,18 @@ type reviewHandler struct {
 // newReviewHandler serves h, whose metrics label is name.
 func newReviewHandler(name string, h admission.Handler) *reviewHandler {
 	return &reviewHandler{name: name, hook: &admission.Webhook{Handler: h, LogConstructor: func(base logr.Logger, req *admission.Request) logr.Logger {
-		return admission.DefaultLogConstructor(lazylog.New(base), req)
+		return lazylog.Deferred(base, func() []any { return requestValues(req) })
 	}}}
+}
+
+// requestValues are the values admission.DefaultLogConstructor gives a
+// request's logger.
+func requestValues(req *admission.Request) []any {
+	return []any{"object", klog.KRef(req.Namespace, req.Name),
+		"namespace", req.Namespace, "name", req.Name,
+		"resource", req.Resource, "user", req.UserInfo.Username,
+		"requestID", req.UID,
+	}
 }
 
 func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -203,7 +203,9 @@ func (h handler) refuse(ctx context.Context, r *refusal) admission.Response {
 // answer records and logs a decision about an Ingress.
 func (h handler) answer(ctx context.Context, resp admission.Response, result, reason string) admission.Response {
 	record(h.name, result, reason)
-	logf.FromContext(ctx).V(1).Info("admission decision", "result", result, "reason", reason, "warnings", len(resp.Warnings))
+	if log := logf.FromContext(ctx).V(1); log.Enabled() {
+		log.Info("admission decision", "result", result, "reason", reason, "warnings", len(resp.Warnings))
+	}
 	return resp
 }
 

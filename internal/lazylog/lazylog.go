@@ -23,11 +23,23 @@ func New(base logr.Logger) logr.Logger {
 	return logr.New(&sink{base: base.GetSink()}).V(base.GetV())
 }
 
+// Deferred returns base with the pairs that values returns attached, as
+// base.WithValues(values()...) would, except that values is called only
+// when a message is logged (once per message). values must be safe to call
+// as long as the logger is used.
+func Deferred(base logr.Logger, values func() []any) logr.Logger {
+	if base.GetSink() == nil {
+		return base
+	}
+	return logr.New(&sink{base: base.GetSink(), deferred: values}).V(base.GetV())
+}
+
 // sink keeps WithValues pairs until a message is logged.
 type sink struct {
-	base   logr.LogSink
-	values []any
-	depth  int // call depth added with WithCallDepth
+	base     logr.LogSink
+	deferred func() []any // pairs attached before values, if not nil
+	values   []any
+	depth    int // call depth added with WithCallDepth
 }
 
 var (
@@ -49,15 +61,15 @@ func (s *sink) Error(err error, msg string, keysAndValues ...any) {
 }
 
 func (s *sink) WithValues(keysAndValues ...any) logr.LogSink {
-	return &sink{base: s.base, values: append(slices.Clip(s.values), keysAndValues...), depth: s.depth}
+	return &sink{base: s.base, deferred: s.deferred, values: append(slices.Clip(s.values), keysAndValues...), depth: s.depth}
 }
 
 func (s *sink) WithName(name string) logr.LogSink {
-	return &sink{base: s.base.WithName(name), values: s.values, depth: s.depth}
+	return &sink{base: s.base.WithName(name), deferred: s.deferred, values: s.values, depth: s.depth}
 }
 
 func (s *sink) WithCallDepth(depth int) logr.LogSink {
-	return &sink{base: s.base, values: s.values, depth: s.depth + depth}
+	return &sink{base: s.base, deferred: s.deferred, values: s.values, depth: s.depth + depth}
 }
 
 func (s *sink) GetCallStackHelper() func() {
@@ -70,6 +82,9 @@ func (s *sink) GetCallStackHelper() func() {
 // sink is base with the values, one frame deeper for this sink's method.
 func (s *sink) sink() logr.LogSink {
 	b := s.base
+	if s.deferred != nil {
+		b = b.WithValues(s.deferred()...)
+	}
 	if len(s.values) > 0 {
 		b = b.WithValues(s.values...)
 	}

@@ -46,24 +46,43 @@ func lines(t *testing.T, b *bytes.Buffer) []map[string]any {
 // TestSameLines: a lazy logger logs exactly what its base logs, values,
 // names, levels, errors and caller included.
 func TestSameLines(t *testing.T) {
-	var out [2]bytes.Buffer
-	for i, wrap := range []func(logr.Logger) logr.Logger{func(l logr.Logger) logr.Logger { return l }, lazylog.New} {
-		base := zap.New(zap.WriteTo(&out[i]), zap.Level(zapcore.Level(-1)), zap.RawZapOpts(uberzap.AddCaller())).WithName("admission")
-		logAll(wrap, base) // one line for both, as stack traces show it
-	}
-	w, g := lines(t, &out[0]), lines(t, &out[1])
-	if len(w) != 6 {
-		t.Fatalf("the base logger logged %d lines, want 6: %v", len(w), w)
-	}
-	if len(g) != len(w) {
-		t.Fatalf("lazy logged %d lines, base %d:\n%v\n%v", len(g), len(w), g, w)
-	}
-	for i := range w {
-		wj, _ := json.Marshal(w[i])
-		gj, _ := json.Marshal(g[i])
-		if !bytes.Equal(wj, gj) {
-			t.Errorf("line %d:\n got %s\nwant %s", i, gj, wj)
-		}
+	calls := 0
+	request := func() []any { calls++; return []any{"requestID", "r-1", "resource", map[string]string{"resource": "ingresses"}} }
+	for _, tc := range []struct {
+		name       string
+		base, lazy func(logr.Logger) logr.Logger
+	}{
+		{"New", func(l logr.Logger) logr.Logger { return l }, lazylog.New},
+		{"Deferred", func(l logr.Logger) logr.Logger { return l.WithValues(request()...) },
+			func(l logr.Logger) logr.Logger { return lazylog.Deferred(l, request) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out [2]bytes.Buffer
+			for i, wrap := range []func(logr.Logger) logr.Logger{tc.base, tc.lazy} {
+				base := zap.New(zap.WriteTo(&out[i]), zap.Level(zapcore.Level(-1)), zap.RawZapOpts(uberzap.AddCaller())).WithName("admission")
+				calls = 0
+				logAll(wrap, base) // one line for both, as stack traces show it
+			}
+			w, g := lines(t, &out[0]), lines(t, &out[1])
+			if len(w) != 6 {
+				t.Fatalf("the base logger logged %d lines, want 6: %v", len(w), w)
+			}
+			if len(g) != len(w) {
+				t.Fatalf("lazy logged %d lines, base %d:\n%v\n%v", len(g), len(w), g, w)
+			}
+			for i := range w {
+				wj, _ := json.Marshal(w[i])
+				gj, _ := json.Marshal(g[i])
+				if !bytes.Equal(wj, gj) {
+					t.Errorf("line %d:\n got %s\nwant %s", i, gj, wj)
+				}
+			}
+			// Deferred values are made for the lines logged only, not for
+			// the hidden V(5) one.
+			if tc.name == "Deferred" && calls != len(w) {
+				t.Errorf("the values were made %d times for %d lines", calls, len(w))
+			}
+		})
 	}
 }
 
