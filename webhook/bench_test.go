@@ -55,8 +55,9 @@ func BenchmarkHandlers(b *testing.B) {
 }
 
 // reviewBody is the AdmissionReview the API server sends for a CREATE of
-// ing: with the user, the create options and the managedFields it sets.
-func reviewBody(b *testing.B, ing *networkingv1.Ingress) []byte {
+// ing, or with update an UPDATE of it from a copy with another label: with
+// the user, the options and the managedFields it sets.
+func reviewBody(b *testing.B, ing *networkingv1.Ingress, update bool) []byte {
 	b.Helper()
 	now := metav1.Now()
 	ing = ing.DeepCopy()
@@ -68,6 +69,16 @@ func reviewBody(b *testing.B, ing *networkingv1.Ingress) []byte {
 	req := request(b, admissionv1.Create, ing)
 	req.UserInfo = authenticationv1.UserInfo{Username: "system:serviceaccount:flux-system:helm-controller", Groups: []string{"system:serviceaccounts", "system:authenticated"}}
 	req.Options = runtime.RawExtension{Raw: []byte(`{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1","fieldManager":"helm"}`)}
+	if update {
+		old := ing.DeepCopy()
+		old.Labels["helm.sh/chart"] = "httpbin-1.4.1"
+		raw, err := json.Marshal(old)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Operation, req.OldObject = admissionv1.Update, runtime.RawExtension{Raw: raw}
+		req.Options = runtime.RawExtension{Raw: []byte(`{"kind":"UpdateOptions","apiVersion":"meta.k8s.io/v1","fieldManager":"helm"}`)}
+	}
 	body, err := json.Marshal(&admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
 		Request:  &req.AdmissionRequest,
@@ -79,7 +90,9 @@ func reviewBody(b *testing.B, ing *networkingv1.Ingress) []byte {
 }
 
 // BenchmarkReview measures one admission as the webhook server runs it:
-// decode the AdmissionReview and the Ingress, judge it, encode the answer.
+// decode the AdmissionReview and the Ingress, judge it, encode the answer;
+// validate-update is the review of an UPDATE, which carries the Ingress
+// before the update too.
 // The Ingress has TLS and shares its host with one other Ingress of ours,
 // as in the load program's cluster; logs go to a JSON logger at info level,
 // as in `ingressguard serve`. cpu-ns/op is the process's CPU time per
@@ -98,16 +111,18 @@ func BenchmarkReview(b *testing.B) {
 	s := convert.DefaultSettings()
 	handlers := webhook.Handlers(s, c)
 	for _, tc := range []struct {
-		name  string
-		path  string
-		edits []func(*networkingv1.Ingress)
-		want  string
+		name   string
+		path   string
+		edits  []func(*networkingv1.Ingress)
+		update bool
+		want   string
 	}{
-		{"mutate", webhook.MutatePath, []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls"), noPathType}, `"patch":`},
-		{"validate", webhook.ValidatePath, []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls")}, `"allowed":true`},
+		{"mutate", webhook.MutatePath, []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls"), noPathType}, false, `"patch":`},
+		{"validate", webhook.ValidatePath, []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls")}, false, `"allowed":true`},
+		{"validate-update", webhook.ValidatePath, []func(*networkingv1.Ingress){withClassName("istio"), withTLS("httpbin-tls")}, true, `"allowed":true`},
 	} {
 		wh := handlers[tc.path]
-		body := reviewBody(b, ingress(b, seed, tc.edits...))
+		body := reviewBody(b, ingress(b, seed, tc.edits...), tc.update)
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			cpu := processCPU()

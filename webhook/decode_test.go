@@ -78,6 +78,10 @@ func FuzzDecodeIngress(f *testing.F) {
 var reviewCases = []string{
 	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"networking.k8s.io","version":"v1","kind":"Ingress"},"operation":"CREATE","object":{"kind":"Ingress"}}}`,
 	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","futureField":1}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"update","operation":"UPDATE","object":{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"a"}},"oldObject":{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"a","labels":{"old":"yes"}}}}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"odd-oldObject","object":{"apiVersion":"networking.k8s.io/v1","kind":"Ingress"},"oldObject":[1,"two",{"three":null}]}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"null-oldObject","object":{"apiVersion":"networking.k8s.io/v1","kind":"Ingress"},"oldObject":null}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"broken-oldObject","object":{"apiVersion":"networking.k8s.io/v1","kind":"Ingress"},"oldObject":{"a":}}}`,
 	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","Kind":"Pod","request":{"uid":"case-variant-kind"}}`,
 	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","APIVERSION":"v1","request":{"uid":"upper-apiVersion"}}`,
 	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","Request":{"uid":"case-variant-request"}}`,
@@ -124,8 +128,8 @@ func FuzzDecodeReview(f *testing.F) {
 
 // sameAsTwoSteps checks that decodeReviewAndIngress answers as
 // decodeReview followed by decodeIngress on request.object: the same
-// error, the same review but for request.object, and, when it returns an
-// Ingress, the one decodeIngress finds there.
+// error, the same review but for request.object and request.oldObject,
+// and, when it returns an Ingress, the one decodeIngress finds there.
 func sameAsTwoSteps(t *testing.T, raw []byte) {
 	t.Helper()
 	got, ing, gotErr := decodeReviewAndIngress(raw)
@@ -143,10 +147,10 @@ func sameAsTwoSteps(t *testing.T, raw []byte) {
 	if err != nil || kind != ingressKind || !equality.Semantic.DeepEqual(*ing, *wantIng) {
 		t.Fatalf("%s: Ingress %+v, want %+v (%v, %v)", raw, *ing, wantIng, kind, err)
 	}
-	if len(got.Request.Object.Raw) != 0 {
-		t.Errorf("%s: request.object kept beside the Ingress", raw)
+	if len(got.Request.Object.Raw) != 0 || len(got.Request.OldObject.Raw) != 0 {
+		t.Errorf("%s: request.object or oldObject kept beside the Ingress", raw)
 	}
-	got.Request.Object = want.Request.Object
+	got.Request.Object, got.Request.OldObject = want.Request.Object, want.Request.OldObject
 	if !equality.Semantic.DeepEqual(*got, *want) {
 		t.Errorf("%s: decoded %+v, want %+v", raw, *got, *want)
 	}
