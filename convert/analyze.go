@@ -387,15 +387,57 @@ func describe(r route, self *Analysis) string {
 func (s Settings) Validate(ing *networkingv1.Ingress, c Cluster) Diagnostics {
 	a := s.Analyze(ing, c)
 	for _, h := range a.Hosts {
-		as := []*Analysis{a}
+		var others []*networkingv1.Ingress
 		for _, other := range c.IngressesForHost(h) {
 			if (other.Namespace != ing.Namespace || other.Name != ing.Name) && s.Owns(other, c) {
-				as = append(as, s.routesOf(other, c))
+				others = append(others, other)
 			}
 		}
-		if len(as) > 1 || len(a.routes) > 1 {
-			conflicts(h, hostRoutes(h, as), func(x *Analysis) bool { return x == a })
+		if !sharesMatch(h, a, others) {
+			continue
 		}
+		as := []*Analysis{a}
+		for _, other := range others {
+			as = append(as, s.routesOf(other, c))
+		}
+		conflicts(h, hostRoutes(h, as), func(x *Analysis) bool { return x == a })
 	}
 	return a.Diagnostics
+}
+
+// sharesMatch reports whether a route of a for host has the match of
+// another of its routes for host, or of a servable path of the others'
+// rules for host. Without one, conflicts has nothing to tell a, and
+// Validate neither analyses the others nor orders the host's routes: the
+// common case, checked without allocating.
+func sharesMatch(host string, a *Analysis, others []*networkingv1.Ingress) bool {
+	for i, r := range a.routes {
+		if r.Host != host {
+			continue
+		}
+		for _, q := range a.routes[i+1:] {
+			if q.Host == host && q.Match == r.Match {
+				return true
+			}
+		}
+	}
+	for _, o := range others {
+		for _, rule := range o.Spec.Rules {
+			if rule.Host != host || rule.HTTP == nil {
+				continue
+			}
+			for _, p := range rule.HTTP.Paths {
+				m, problem := Interpret(p.Path, p.PathType)
+				if problem != "" {
+					continue
+				}
+				for _, r := range a.routes {
+					if r.Host == host && r.Match == m {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
