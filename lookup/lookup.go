@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"github.com/go-logr/logr"
@@ -62,10 +63,12 @@ type Options struct {
 	CertManager bool
 }
 
+var secretGVK = corev1.SchemeGroupVersion.WithKind("Secret")
+
 // secretMetadata is the metadata-only form of a Secret that the cache holds.
 func secretMetadata() *metav1.PartialObjectMetadata {
 	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	m.SetGroupVersionKind(secretGVK)
 	return m
 }
 
@@ -291,9 +294,19 @@ func (c *Cluster) Service(namespace, name string) (*corev1.Service, bool) {
 	return cached[corev1.Service](c.services, namespace+"/"+name)
 }
 
+// secretProbes recycles the objects SecretExists reads into: every TLS
+// entry of every review asks.
+var secretProbes = sync.Pool{New: func() any { return new(metav1.PartialObjectMetadata) }}
+
 // SecretExists implements convert.Credentials.
 func (c *Cluster) SecretExists(name string) bool {
-	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, secretMetadata(), client.UnsafeDisableDeepCopy)
+	probe := secretProbes.Get().(*metav1.PartialObjectMetadata)
+	defer secretProbes.Put(probe)
+	// A read overwrites the probe's kind too; the cache finds the
+	// informer by it.
+	*probe = metav1.PartialObjectMetadata{}
+	probe.SetGroupVersionKind(secretGVK)
+	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, probe, client.UnsafeDisableDeepCopy)
 	c.failed(err, "Secret", "namespace", c.opts.GatewayNamespace, "name", name)
 	return err == nil
 }
