@@ -47,7 +47,10 @@ func lines(t *testing.T, b *bytes.Buffer) []map[string]any {
 // names, levels, errors and caller included.
 func TestSameLines(t *testing.T) {
 	calls := 0
-	request := func() []any { calls++; return []any{"requestID", "r-1", "resource", map[string]string{"resource": "ingresses"}} }
+	request := func() []any {
+		calls++
+		return []any{"requestID", "r-1", "resource", map[string]string{"resource": "ingresses"}}
+	}
 	for _, tc := range []struct {
 		name       string
 		base, lazy func(logr.Logger) logr.Logger
