@@ -9,7 +9,7 @@
 // It runs three processes besides the API server and etcd: itself (the
 // load generator), `ingressguard serve` (built from ./cmd/ingressguard,
 // with its default settings and the environment the install manifests
-// give it, such as GOMEMLIMIT; -serve-env adds to it) and the floor
+// give it, such as GOMEMLIMIT and GOGC; -serve-env adds to it) and the floor
 // (test/load/floor): a webhook that only decodes the review and the
 // Ingress and answers allowed, with the same TLS settings. serve runs in a
 // process of its own so that its CPU time and peak RSS are its own, not
@@ -27,7 +27,10 @@
 //  3. fills the cluster up to -n Ingresses and -n Secrets (Secrets spread
 //     over all namespaces, one in 51 in istio-system), restarts serve
 //     (a second resync) and measures admission straight to the webhooks
-//     and through the API server (dry-run creates);
+//     and through the API server (dry-run creates); then starts a second
+//     API server holding 10 Ingresses, with its own serve, and measures
+//     direct admission at c=4 against both clusters in alternation (the
+//     paired scale measurement);
 //  4. reads serve's peak RSS (VmHWM) and its Go heap after a collection.
 //
 // Direct admission posts AdmissionReviews over HTTPS with keep-alive at
@@ -35,8 +38,10 @@
 // dry-run creates per run, with the webhooks that a label on the Ingress
 // selects: none, the floor's, or ingressguard's. Each run is repeated
 // -count times, the targets interleaved, and the table shows medians and
-// their ratios to the floor's at the same concurrency. -json prints the
-// same as JSON. Everything stops by itself; -timeout bounds the whole run.
+// their ratios to the floor's at the same concurrency. The load generator
+// collects its own garbage before each run and not during it. -json
+// prints the same as JSON. Everything stops by itself; -timeout bounds the
+// whole run.
 package main
 
 import (
