@@ -31,7 +31,7 @@ lint: ## gofmt and go vet
 bench: ## Go benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem -count=6 ./convert/... ./webhook/...
 
-load: ## the load program (about 10 minutes): admission, convergence and memory against a real kube-apiserver
+load: ## the load program (about 9 minutes): admission, convergence and memory against a real kube-apiserver
 	$(GO) run ./test/load
 
 fuzz: ## run each fuzz test for a while
