@@ -341,7 +341,7 @@ func (c *Cluster) CertificateFor(secretName string) (string, bool) {
 func (c *Cluster) VirtualServiceIngresses(host string) []*networkingv1.Ingress {
 	objs, err := c.ingresses.ByIndex(hostIndex, host)
 	if err != nil {
-		c.log.Error(err, "cache lookup failed; answering as if absent", "lookup", "Ingresses", "host", host)
+		c.failed(err, "Ingresses", "host", host)
 		return nil
 	}
 	out := make([]*networkingv1.Ingress, 0, len(objs))

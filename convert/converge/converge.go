@@ -206,12 +206,12 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	}
 	// The API server adds one to metadata.generation when, and only when,
 	// an update changes the spec.
-	generation := live.GetGeneration()
-	if !proto.Equal(specOf(live), specOf(desired)) {
+	generation, sameSpec := live.GetGeneration(), proto.Equal(specOf(live), specOf(desired))
+	if !sameSpec {
 		generation++
 	}
 	stamp(desired, AnnotationSpecGeneration, strconv.FormatInt(generation, 10))
-	if owned(live, desired) {
+	if sameSpec && metaOwned(live, desired) {
 		return nil // the cache was behind
 	}
 	live.SetLabels(merged(live.GetLabels(), desired.GetLabels()))
@@ -234,10 +234,11 @@ func stamp(obj client.Object, key, value string) {
 
 // collision reports a same-named object that is not ours.
 func (w *writer) collision(desired client.Object, sources []*networkingv1.Ingress) {
+	kind := gvkOf(desired).Kind
 	msg := fmt.Sprintf("%s %s/%s already exists without label %s=%s, so ingressguard leaves it alone and this Ingress is not served through it; rename or remove that object",
-		gvkOf(desired).Kind, desired.GetNamespace(), desired.GetName(), convert.LabelManagedBy, convert.ManagedBy)
+		kind, desired.GetNamespace(), desired.GetName(), convert.LabelManagedBy, convert.ManagedBy)
 	for _, ing := range sources {
-		w.report(ing, "collision/"+gvkOf(desired).Kind+"/"+desired.GetName()+"/"+ing.Namespace+"/"+ing.Name, ReasonNameCollision, []string{msg})
+		w.report(ing, "collision/"+kind+"/"+desired.GetName()+"/"+ing.Namespace+"/"+ing.Name, ReasonNameCollision, []string{msg})
 	}
 }
 
@@ -258,12 +259,6 @@ func (w *writer) remove(ctx context.Context, gvk schema.GroupVersionKind, name s
 	uid := obj.GetUID()
 	err = w.client.Delete(ctx, obj, client.Preconditions{UID: &uid})
 	return client.IgnoreNotFound(err)
-}
-
-// owned reports whether live, as read from the API server, already has
-// desired's labels, annotations and spec.
-func owned(live, desired client.Object) bool {
-	return metaOwned(live, desired) && proto.Equal(specOf(live), specOf(desired))
 }
 
 // metaOwned reports whether live has desired's labels and annotations.
