@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/internal/compact"
 )
 
 // Annotations the reconcilers write on generated objects, besides
@@ -160,16 +161,22 @@ func slimGenerated(in any) (any, error) {
 	out := &metav1.PartialObjectMetadata{TypeMeta: m.TypeMeta, ObjectMeta: metav1.ObjectMeta{
 		Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
 		Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp, ManagedFields: slimMark,
-		Annotations: map[string]string{digestKey: digest},
 	}}
 	if m.Labels[convert.LabelManagedBy] == convert.ManagedBy {
 		out.Labels = oursLabels
 	}
+	annotations := map[string]string{digestKey: digest}
 	for _, k := range []string{convert.AnnotationIngress, convert.AnnotationHost} {
 		if v, ok := m.Annotations[k]; ok {
-			out.Annotations[k] = v
+			annotations[k] = v
 		}
 	}
+	// One allocation for the strings of the copy instead of about eight:
+	// a cache of 10,000 Ingresses holds 15,000 of them (see compact).
+	var s compact.Strings
+	s.Meta(&out.TypeMeta, &out.ObjectMeta)
+	s.Map(&out.Annotations, annotations)
+	s.Pack()
 	return out, nil
 }
 
