@@ -73,8 +73,9 @@ func backend(out, in *networkingv1.IngressBackend, svc *networkingv1.IngressServ
 	}
 }
 
-// take returns the next n elements of *all (nil for a nil from, so that
-// nil and empty slices stay apart) and drops them from *all.
+// take returns the next len(from) elements of *all, for a copy of from
+// (nil for a nil from, so that nil and empty slices stay apart), and drops
+// them from *all.
 func take[T any](all *[]T, from []T) []T {
 	if from == nil {
 		return nil
