@@ -2,13 +2,13 @@
 // allocations.
 //
 // A decoded object is a tree of small allocations: every string, every
-// slice, every pointer field has its own. A cache of ten thousand
-// Ingresses held about thirty of them per Ingress, and the garbage
-// collector visits every one in each cycle: at that size its mark phase
-// took about 20 ms, and the admission requests that met one made the
-// webhook's latency tail. The copies made here hold the same values in a
+// slice, every pointer field has its own, and the garbage collector visits
+// every one in each cycle. The copies made here hold the same values in a
 // handful of allocations: one string holds all of an object's strings,
-// and all the elements of one slice type share one array.
+// and all the elements of one slice type share one array. With 10,000
+// Ingresses they took serve's live heap from about 440,000 objects to
+// 185,000, for the same bytes, and its mark phases from about 20.5 ms to
+// 18 ms: the admissions that meet a mark phase make the webhook's tail.
 //
 // The copies share memory with each other where a value is a constant
 // (see Ingress), so, like everything an informer cache holds, they must
