@@ -164,7 +164,8 @@ func (*ignored) UnmarshalJSON([]byte) error { return nil }
 // decodeReviewAndIngress decodes a review and, in the same pass, the
 // Ingress in its request.object, when one strict case-sensitive pass
 // finds a v1 AdmissionReview holding a networking.k8s.io/v1 Ingress and
-// no key it does not know. The results are then those of decodeReview and
+// no key it does not know, and the review has one request.object only
+// (oneObject). The results are then those of decodeReview and
 // of decodeIngress on request.object (FuzzDecodeReviewAndIngress checks
 // it), except for what no handler reads: request.object and
 // request.oldObject stay empty (the Ingress is returned instead). The API
@@ -175,7 +176,8 @@ func decodeReviewAndIngress(body []byte) (*admissionv1.AdmissionReview, *network
 		var r ingressReview
 		strict, err := kjson.UnmarshalStrict(body, &r, kjson.DisallowUnknownFields)
 		if err == nil && len(strict) == 0 && r.GroupVersionKind() == reviewKind && r.Request != nil &&
-			r.Request.Object != nil && r.Request.Object.APIVersion == ingressAPIVersion && r.Request.Object.Kind == ingressKind.Kind {
+			r.Request.Object != nil && r.Request.Object.APIVersion == ingressAPIVersion && r.Request.Object.Kind == ingressKind.Kind &&
+			oneObject(body) {
 			return &admissionv1.AdmissionReview{TypeMeta: r.TypeMeta, Request: &r.Request.AdmissionRequest}, r.Request.Object, nil
 		}
 	}
