@@ -162,10 +162,10 @@ type ignored struct{}
 func (*ignored) UnmarshalJSON([]byte) error { return nil }
 
 // decodeReviewAndIngress decodes a review and, in the same pass, the
-// Ingress in its request.object, when one strict case-sensitive pass
-// finds a v1 AdmissionReview holding a networking.k8s.io/v1 Ingress and
-// no key it does not know, and the review has one request.object only
-// (oneObject). The results are then those of decodeReview and
+// Ingress in its request.object, when one case-sensitive pass finds a v1
+// AdmissionReview holding a networking.k8s.io/v1 Ingress, and the review
+// has one request.object and no other spelling of apiVersion and kind,
+// at its top level or the object's (oneObject). The results are then those of decodeReview and
 // of decodeIngress on request.object (FuzzDecodeReviewAndIngress checks
 // it), except for what no handler reads: request.object and
 // request.oldObject stay empty (the Ingress is returned instead). The API
@@ -174,8 +174,8 @@ func (*ignored) UnmarshalJSON([]byte) error { return nil }
 func decodeReviewAndIngress(body []byte) (*admissionv1.AdmissionReview, *networkingv1.Ingress, error) {
 	if utilyaml.IsJSONBuffer(body) {
 		var r ingressReview
-		strict, err := kjson.UnmarshalStrict(body, &r, kjson.DisallowUnknownFields)
-		if err == nil && len(strict) == 0 && r.GroupVersionKind() == reviewKind && r.Request != nil &&
+		err := kjson.UnmarshalCaseSensitivePreserveInts(body, &r)
+		if err == nil && r.GroupVersionKind() == reviewKind && r.Request != nil &&
 			r.Request.Object != nil && r.Request.Object.APIVersion == ingressAPIVersion && r.Request.Object.Kind == ingressKind.Kind &&
 			oneObject(body) {
 			return &admissionv1.AdmissionReview{TypeMeta: r.TypeMeta, Request: &r.Request.AdmissionRequest}, r.Request.Object, nil
@@ -189,14 +189,15 @@ func decodeReviewAndIngress(body []byte) (*admissionv1.AdmissionReview, *network
 // reviewDecoder does, in one pass when it can, by the argument of
 // decodeIngress: reviewDecoder reads apiVersion and kind case-insensitively
 // first, then the review case-sensitively. When the case-sensitive pass
-// alone finds apiVersion admission.k8s.io/v1 and kind AdmissionReview and
-// no key it does not know, the first pass would have found the same. The
-// API server sends exactly that; anything else takes reviewDecoder's path.
+// alone finds apiVersion admission.k8s.io/v1 and kind AdmissionReview, and
+// the review has no other spelling of those keys (plainKeys), the first
+// pass would have found the same. The API server sends exactly that;
+// anything else takes reviewDecoder's path.
 func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	var review admissionv1.AdmissionReview
 	if utilyaml.IsJSONBuffer(body) {
-		strict, err := kjson.UnmarshalStrict(body, &review, kjson.DisallowUnknownFields)
-		if err == nil && len(strict) == 0 && review.GroupVersionKind() == reviewKind {
+		err := kjson.UnmarshalCaseSensitivePreserveInts(body, &review)
+		if err == nil && review.GroupVersionKind() == reviewKind && plainKeys(body) {
 			return &review, nil
 		}
 		review = admissionv1.AdmissionReview{}

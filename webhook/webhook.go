@@ -150,17 +150,16 @@ func (h handler) synced(ing *networkingv1.Ingress) (*networkingv1.Ingress, *refu
 // one pass when it can. ingressDecoder reads apiVersion and kind in a first
 // pass (matching keys case-insensitively), then decodes the object in a
 // second (matching them case-sensitively). When the case-sensitive pass
-// alone finds apiVersion networking.k8s.io/v1 and kind Ingress and no key
-// it does not know, no other spelling of those keys can be present, so the
-// first pass would have found the same, and the object is the same: the
-// strict check records unknown keys without changing what is decoded. The
-// API server sends exactly that; anything else takes ingressDecoder's path,
-// with its errors.
+// alone finds apiVersion networking.k8s.io/v1 and kind Ingress, and the
+// object has no other spelling of those keys (plainKeys), the first pass
+// would have found the same, and the object is the same. The API server
+// sends exactly that; anything else takes ingressDecoder's path, with its
+// errors.
 func decodeIngress(raw []byte) (*networkingv1.Ingress, metav1.GroupVersionKind, error) {
 	var ing networkingv1.Ingress
 	if utilyaml.IsJSONBuffer(raw) {
-		strict, err := kjson.UnmarshalStrict(raw, &ing, kjson.DisallowUnknownFields)
-		if err == nil && len(strict) == 0 && ing.APIVersion == ingressAPIVersion && ing.Kind == ingressKind.Kind {
+		err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &ing)
+		if err == nil && ing.APIVersion == ingressAPIVersion && ing.Kind == ingressKind.Kind && plainKeys(raw) {
 			return &ing, ingressKind, nil
 		}
 		ing = networkingv1.Ingress{}
