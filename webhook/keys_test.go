@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// membersCases are JSON documents for members, valid or not.
-var membersCases = []string{
+// objectCases are JSON documents for object, valid or not.
+var objectCases = []string{
 	`{}`,
 	` { } `,
 	`{"a":1}`,
@@ -59,30 +59,34 @@ func membersFromDecoder(doc []byte) (keys []string, values [][]byte, ok bool) {
 	return keys, values, true
 }
 
-// sameMembers checks that members finds in doc the keys and values that
-// encoding/json finds, and refuses what encoding/json does not read as
-// an object.
+// sameMembers checks that object, with valueEnd, finds in doc the keys and
+// values that encoding/json finds, and refuses what encoding/json does not
+// read as an object.
 func sameMembers(t *testing.T, doc []byte) {
 	t.Helper()
 	wantKeys, wantValues, wantOK := membersFromDecoder(doc)
 	if !wantOK {
-		if members(doc, func(_, _ []byte) bool { return true }) && json.Valid(doc) {
-			t.Errorf("%q: members read as an object what is not one", doc)
+		if object(doc, 0, func(_ []byte, v int) int { return valueEnd(doc, v) }) >= 0 && json.Valid(doc) {
+			t.Errorf("%q: object read as an object what is not one", doc)
 		}
-		return // on what is not JSON, members need only not panic
+		return // on what is not JSON, object need only not panic
 	}
 	var keys []string
 	var values [][]byte
-	ok := members(doc, func(key, value []byte) bool {
+	ok := object(doc, 0, func(key []byte, v int) int {
 		var k string
 		if err := json.Unmarshal([]byte(`"`+string(key)+`"`), &k); err != nil {
 			t.Fatalf("%q: key %q is not a JSON string's contents: %v", doc, key, err)
 		}
-		keys, values = append(keys, k), append(values, value)
-		return true
-	})
+		end := valueEnd(doc, v)
+		if end < 0 {
+			t.Fatalf("%q: no end to the value of %q", doc, key)
+		}
+		keys, values = append(keys, k), append(values, doc[v:end])
+		return end
+	}) >= 0
 	if !ok || len(keys) != len(wantKeys) {
-		t.Fatalf("%q: members found %q (%v), want %q", doc, keys, ok, wantKeys)
+		t.Fatalf("%q: object found %q (%v), want %q", doc, keys, ok, wantKeys)
 	}
 	for i := range keys {
 		if keys[i] != wantKeys[i] || !bytes.Equal(values[i], wantValues[i]) {
@@ -91,11 +95,11 @@ func sameMembers(t *testing.T, doc []byte) {
 	}
 }
 
-// FuzzMembers: members reads the members of any valid JSON object as
-// encoding/json does, and never panics. `go test` runs the seeds,
-// membersCases and the review and object cases; -fuzz looks for more.
-func FuzzMembers(f *testing.F) {
-	for _, c := range membersCases {
+// FuzzObject: object and valueEnd read the members of any valid JSON
+// object as encoding/json does, and never panic. `go test` runs the seeds,
+// objectCases and the review and object cases; -fuzz looks for more.
+func FuzzObject(f *testing.F) {
+	for _, c := range objectCases {
 		f.Add([]byte(c))
 	}
 	for _, c := range reviewsOfObjects() {
@@ -104,15 +108,19 @@ func FuzzMembers(f *testing.F) {
 	f.Fuzz(sameMembers)
 }
 
-// TestMembersStops: members stops at the first member f refuses.
-func TestMembersStops(t *testing.T) {
+// TestObjectStops: object stops at the first member f refuses.
+func TestObjectStops(t *testing.T) {
+	doc := []byte(`{"a":1,"b":2,"c":3}`)
 	var seen []string
-	ok := members([]byte(`{"a":1,"b":2,"c":3}`), func(key, _ []byte) bool {
+	end := object(doc, 0, func(key []byte, v int) int {
 		seen = append(seen, string(key))
-		return string(key) != "b"
+		if string(key) == "b" {
+			return -1
+		}
+		return valueEnd(doc, v)
 	})
-	if ok || len(seen) != 2 {
-		t.Errorf("members went on after a refusal: %v, saw %q", ok, seen)
+	if end >= 0 || len(seen) != 2 {
+		t.Errorf("object went on after a refusal: %d, saw %q", end, seen)
 	}
 }
 
