@@ -40,6 +40,7 @@ fuzz: ## run each fuzz test for a while
 	$(GO) test -run '^$$' -fuzz FuzzDecodeIngress -fuzztime 60s ./webhook
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime 60s ./webhook
 	$(GO) test -run '^$$' -fuzz FuzzDecodeReviewAndIngress -fuzztime 60s ./webhook
+	$(GO) test -run '^$$' -fuzz '^FuzzObject$$' -fuzztime 60s ./webhook
 
 clean: ## remove build output
 	rm -rf bin
