@@ -7,7 +7,8 @@ import "bytes"
 // decodeReviewAndIngress) can tell, at no allocation, whether their one
 // case-sensitive pass reads a document as the API machinery's decoders do.
 // Every function here expects valid JSON, which the pass it follows has
-// checked, and answers false, the safe answer, if it meets anything else.
+// checked, and answers false or -1, the safe answers, if it meets anything
+// else.
 
 // plainKeys reports whether the JSON object doc has only plain keys (see
 // plainKey), so that reading apiVersion and kind case-insensitively, as
