@@ -132,10 +132,10 @@ func older(a, b *networkingv1.Ingress) bool {
 	return a.Name < b.Name
 }
 
-// Analyze interprets one Ingress that Owns accepted: the meaning of its
+// Analyze interprets one Ingress that Ours accepted: the meaning of its
 // paths, its backends, its TLS entries, and every problem of SPEC section 3
 // that needs no other Ingress.
-func (s Settings) Analyze(ing *networkingv1.Ingress, c Cluster) *Analysis {
+func (s Settings) Analyze(ing *networkingv1.Ingress, c View) *Analysis {
 	return s.analyze(ing, c, true)
 }
 
@@ -143,11 +143,11 @@ func (s Settings) Analyze(ing *networkingv1.Ingress, c Cluster) *Analysis {
 // fallback, for an Ingress whose problems nobody reads (Validate's view of
 // the other Ingresses on a host). It formats no message and checks no TLS
 // entry; the routes are the same as Analyze's.
-func (s Settings) routesOf(ing *networkingv1.Ingress, c Cluster) *Analysis {
+func (s Settings) routesOf(ing *networkingv1.Ingress, c View) *Analysis {
 	return s.analyze(ing, c, false)
 }
 
-func (s Settings) analyze(ing *networkingv1.Ingress, c Cluster, diagnose bool) *Analysis {
+func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Analysis {
 	paths := 0
 	for _, rule := range ing.Spec.Rules {
 		if rule.HTTP != nil {
@@ -384,12 +384,12 @@ func describe(r route, self *Analysis) string {
 
 // Validate returns every problem of SPEC section 3 for ing, one of ours,
 // including routes it shares with other Ingresses of ours on its hosts.
-func (s Settings) Validate(ing *networkingv1.Ingress, c Cluster) Diagnostics {
+func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
 	a := s.Analyze(ing, c)
 	for _, h := range a.Hosts {
 		var others []*networkingv1.Ingress
-		for _, other := range c.IngressesForHost(h) {
-			if (other.Namespace != ing.Namespace || other.Name != ing.Name) && s.Owns(other, c) {
+		for _, other := range c.HostIngresses(h) {
+			if (other.Namespace != ing.Namespace || other.Name != ing.Name) && s.Ours(other, c) {
 				others = append(others, other)
 			}
 		}

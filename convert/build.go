@@ -8,7 +8,6 @@ import (
 
 	istioapi "istio.io/api/networking/v1alpha3"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -223,7 +222,7 @@ func (s Settings) Convert(snap Snapshot) *Result {
 	var ours []*Analysis
 	byHost := map[string][]*Analysis{}
 	for _, ing := range snap.Ingresses {
-		if !s.Owns(ing, ix) {
+		if !s.Ours(ing, ix) {
 			res.Ignored = append(res.Ignored, types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name})
 			continue
 		}
@@ -253,15 +252,4 @@ func (s Settings) Convert(snap Snapshot) *Result {
 		res.Reports = append(res.Reports, Report{Ingress: a.Key(), Diagnostics: a.Diagnostics})
 	}
 	return res
-}
-
-// Owned filters ingresses down to those that are ours.
-func (s Settings) Owned(ings []*networkingv1.Ingress, c Classes) []*networkingv1.Ingress {
-	var out []*networkingv1.Ingress
-	for _, ing := range ings {
-		if s.Owns(ing, c) {
-			out = append(out, ing)
-		}
-	}
-	return out
 }

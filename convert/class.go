@@ -9,14 +9,14 @@ import (
 // ClassAnnotation is the deprecated annotation that selects an ingress controller.
 const ClassAnnotation = "kubernetes.io/ingress.class"
 
-// Owns decides whether ing is served by Istio (SPEC section 1). It is
-// Ownership without the explanation, which it does not format.
-func (s Settings) Owns(ing *networkingv1.Ingress, classes Classes) bool {
-	ours, _ := s.ownership(ing, classes, false)
+// Ours decides whether ing is served by Istio (SPEC section 1). It is
+// WhyOurs without the explanation, which it does not format.
+func (s Settings) Ours(ing *networkingv1.Ingress, classes Classes) bool {
+	ours, _ := s.whyOurs(ing, classes, false)
 	return ours
 }
 
-// Ownership decides whether ing is served by Istio (SPEC section 1) and
+// WhyOurs decides whether ing is served by Istio (SPEC section 1) and
 // says why:
 //  1. the kubernetes.io/ingress.class annotation, when present (even empty),
 //     must equal the ingress class setting;
@@ -27,12 +27,12 @@ func (s Settings) Owns(ing *networkingv1.Ingress, classes Classes) bool {
 //     controller claims the Ingress even in DEFAULT mode);
 //  4. else (no class and no default, or a class that does not exist) the
 //     Ingress is ours only in DEFAULT mode.
-func (s Settings) Ownership(ing *networkingv1.Ingress, classes Classes) (bool, string) {
-	return s.ownership(ing, classes, true)
+func (s Settings) WhyOurs(ing *networkingv1.Ingress, classes Classes) (bool, string) {
+	return s.whyOurs(ing, classes, true)
 }
 
-// ownership is Ownership; the reason is formatted only with explain.
-func (s Settings) ownership(ing *networkingv1.Ingress, classes Classes, explain bool) (ours bool, why string) {
+// whyOurs is WhyOurs; the reason is formatted only with explain.
+func (s Settings) whyOurs(ing *networkingv1.Ingress, classes Classes, explain bool) (ours bool, why string) {
 	if v, ok := ing.Annotations[ClassAnnotation]; ok {
 		if explain {
 			why = fmt.Sprintf("annotation %s is %q; the ingress class setting is %q", ClassAnnotation, v, s.IngressClass)

@@ -22,8 +22,8 @@ func class(name, controller string, isDefault bool, created time.Time) *networki
 	return c
 }
 
-// TestOwns covers each row of SPEC section 1 in both modes.
-func TestOwns(t *testing.T) {
+// TestOurs covers each row of SPEC section 1 in both modes.
+func TestOurs(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	istioClass := class("istio", convert.ControllerName, false, t0)
 	renamed := class("mesh-edge", convert.ControllerName, false, t0)
@@ -68,8 +68,8 @@ func TestOwns(t *testing.T) {
 		}{{convert.ModeStrict, tc.strict}, {convert.ModeDefault, tc.defaultMod}} {
 			s := convert.DefaultSettings()
 			s.Mode = mode.mode
-			if got := s.Owns(tc.ing, ix); got != mode.want {
-				t.Errorf("%s, mode %s: Owns = %v, want %v", tc.name, mode.mode, got, mode.want)
+			if got := s.Ours(tc.ing, ix); got != mode.want {
+				t.Errorf("%s, mode %s: Ours = %v, want %v", tc.name, mode.mode, got, mode.want)
 			}
 		}
 	}

@@ -23,7 +23,7 @@ func TestValidateMatchesConvert(t *testing.T) {
 			}
 			ix := convert.NewIndex(snap)
 			for _, ing := range snap.Ingresses {
-				if !s.Owns(ing, ix) {
+				if !s.Ours(ing, ix) {
 					continue
 				}
 				key := ing.Namespace + "/" + ing.Name

@@ -1,4 +1,4 @@
-// Package lookup answers the convert.Cluster questions of admission from a
+// Package lookup answers the convert.View questions of admission from a
 // controller-runtime informer cache, so that no admission request makes an
 // API call:
 //
@@ -10,14 +10,13 @@
 //   - cert-manager Certificates of the gateway namespace, slimmed to
 //     spec.secretName and indexed by it, when cert-manager's API is served.
 //
-// Wire it into a manager in two steps: CacheOptions when building the
-// manager, New before starting it.
+// Wire it into a manager in two steps: CacheObjects when building the
+// manager's cache (server.CacheOptions), New before starting it.
 package lookup
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"sync"
 
@@ -41,7 +40,7 @@ const (
 	// the hosts whose VirtualService they contribute to, the host of each
 	// rule ("" for a rule without host) and "" for a defaultBackend, as
 	// convert.VirtualServiceHosts returns them. The reconcilers (package
-	// converge) read it too, through VirtualServiceIngresses, so the cache
+	// controller) read it too, through HostIngresses, so the cache
 	// keeps one index of hosts, not two. It is not a controller-runtime
 	// field index: those file every value twice (once more under its
 	// namespace), and reading one through the cache's List copies every
@@ -73,10 +72,10 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 	return m
 }
 
-// CacheOptions returns manager cache options for a scheme that has
-// client-go's types and cert-manager's v1 types:
+// CacheObjects says how the manager's cache holds what the lookups read,
+// for a scheme that has client-go's types and cert-manager's v1 types
+// (server.CacheOptions puts it together with the reconcilers' part):
 //
-//   - managedFields are stripped from every cached object;
 //   - Ingresses keep their spec, status and the metadata that convert and
 //     the reconcilers read: name, namespace, UID, resourceVersion,
 //     generation, creation and deletion timestamps, and of the annotations
@@ -94,7 +93,7 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 //     plus spec.secretName.
 //
 // Other readers of the same cache see these slimmed objects too.
-func CacheOptions(o Options) cache.Options {
+func CacheObjects(o Options) map[client.Object]cache.ByObject {
 	only := map[string]cache.Config{o.GatewayNamespace: {}}
 	byObject := map[client.Object]cache.ByObject{
 		&networkingv1.Ingress{}: {Transform: slimIngress},
@@ -104,10 +103,7 @@ func CacheOptions(o Options) cache.Options {
 	if o.CertManager {
 		byObject[&cmv1.Certificate{}] = cache.ByObject{Namespaces: only, Transform: slimCertificate}
 	}
-	return cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
-		ByObject:         byObject,
-	}
+	return byObject
 }
 
 // slimMeta keeps the identity of an object and nothing else.
@@ -173,7 +169,7 @@ func slimCertificate(in any) (any, error) {
 	return &cmv1.Certificate{TypeMeta: c.TypeMeta, ObjectMeta: slimMeta(c.ObjectMeta), Spec: cmv1.CertificateSpec{SecretName: c.Spec.SecretName}}, nil
 }
 
-// Cluster is a convert.Cluster read from an informer cache. Its lookups
+// Informers is a convert.View read from an informer cache. Its lookups
 // answer from what the cache holds so far; call them only once Synced is
 // true (the webhook checks it for every request, and reconcilers start
 // once their caches have synced).
@@ -181,7 +177,7 @@ func slimCertificate(in any) (any, error) {
 // Lookups return the cached objects themselves, not copies: convert's
 // callers never modify what it returns, and copying every Ingress on a
 // host was the largest allocation of an admission.
-type Cluster struct {
+type Informers struct {
 	reader    client.Reader // Secrets and Certificates, cached in one namespace
 	opts      Options
 	informers []cache.Informer
@@ -190,15 +186,15 @@ type Cluster struct {
 	log                          logr.Logger
 }
 
-var _ convert.Cluster = (*Cluster)(nil)
+var _ convert.View = (*Informers)(nil)
 
 // New registers the indexes the lookups read on c, starts (with c, when c
-// starts) the informers that the lookups read and returns the Cluster. c
+// starts) the informers that the lookups read and returns the Informers. c
 // must have been built with CacheOptions(o) and not be started yet.
 // Lookup failures other than "not found", which cannot happen once the
 // cache is synced, are logged to log.
-func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Cluster, error) {
-	cl := &Cluster{reader: c, opts: o, log: log}
+func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Informers, error) {
+	cl := &Informers{reader: c, opts: o, log: log}
 	watch := func(obj client.Object) (cache.Informer, error) {
 		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 		if err != nil {
@@ -248,7 +244,7 @@ func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Clust
 
 // Synced reports whether every informer has its initial list, so that
 // lookups answer from complete data without waiting.
-func (c *Cluster) Synced() bool {
+func (c *Informers) Synced() bool {
 	for _, inf := range c.informers {
 		if !inf.HasSynced() {
 			return false
@@ -258,7 +254,7 @@ func (c *Cluster) Synced() bool {
 }
 
 // failed logs a lookup error that is not "not found".
-func (c *Cluster) failed(err error, what string, keysAndValues ...any) {
+func (c *Informers) failed(err error, what string, keysAndValues ...any) {
 	if err != nil && !apierrors.IsNotFound(err) {
 		c.log.Error(err, "cache lookup failed; answering as if absent", append([]any{"lookup", what}, keysAndValues...)...)
 	}
@@ -276,12 +272,12 @@ func cached[T any](ix toolscache.Indexer, key string) (*T, bool) {
 }
 
 // IngressClass implements convert.Classes.
-func (c *Cluster) IngressClass(name string) (*networkingv1.IngressClass, bool) {
+func (c *Informers) IngressClass(name string) (*networkingv1.IngressClass, bool) {
 	return cached[networkingv1.IngressClass](c.classes, name)
 }
 
 // DefaultIngressClass implements convert.Classes.
-func (c *Cluster) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
+func (c *Informers) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
 	var defaults []*networkingv1.IngressClass
 	for _, obj := range c.classes.List() {
 		if ic, ok := obj.(*networkingv1.IngressClass); ok && convert.IsDefaultClass(ic) {
@@ -294,7 +290,7 @@ func (c *Cluster) DefaultIngressClass() (*networkingv1.IngressClass, bool) {
 
 // Service implements convert.Services. The Service has only its name,
 // namespace and spec.ports.
-func (c *Cluster) Service(namespace, name string) (*corev1.Service, bool) {
+func (c *Informers) Service(namespace, name string) (*corev1.Service, bool) {
 	return cached[corev1.Service](c.services, namespace+"/"+name)
 }
 
@@ -303,7 +299,7 @@ func (c *Cluster) Service(namespace, name string) (*corev1.Service, bool) {
 var secretProbes = sync.Pool{New: func() any { return new(metav1.PartialObjectMetadata) }}
 
 // SecretExists implements convert.Credentials.
-func (c *Cluster) SecretExists(name string) bool {
+func (c *Informers) SecretExists(name string) bool {
 	probe := secretProbes.Get().(*metav1.PartialObjectMetadata)
 	defer secretProbes.Put(probe)
 	// A read overwrites the probe's kind too; the cache finds the
@@ -317,7 +313,7 @@ func (c *Cluster) SecretExists(name string) bool {
 
 // CertificateFor implements convert.Credentials. When several Certificates
 // issue the same Secret, the first by name is returned.
-func (c *Cluster) CertificateFor(secretName string) (string, bool) {
+func (c *Informers) CertificateFor(secretName string) (string, bool) {
 	if !c.opts.CertManager {
 		return "", false
 	}
@@ -338,11 +334,11 @@ func (c *Cluster) CertificateFor(secretName string) (string, bool) {
 	return names[0], true
 }
 
-// VirtualServiceIngresses returns the Ingresses whose VirtualService hosts
-// (convert.VirtualServiceHosts) include host: those with a rule for it,
-// and for "" also those with a defaultBackend. Callers must not modify
-// them.
-func (c *Cluster) VirtualServiceIngresses(host string) []*networkingv1.Ingress {
+// HostIngresses implements convert.Hosts with an index lookup: the
+// Ingresses whose VirtualService hosts (convert.VirtualServiceHosts)
+// include host, those with a rule for it, and for "" also those with a
+// defaultBackend. Callers must not modify them.
+func (c *Informers) HostIngresses(host string) []*networkingv1.Ingress {
 	objs, err := c.ingresses.ByIndex(hostIndex, host)
 	if err != nil {
 		c.failed(err, "Ingresses", "host", host)
@@ -355,16 +351,4 @@ func (c *Cluster) VirtualServiceIngresses(host string) []*networkingv1.Ingress {
 		}
 	}
 	return out
-}
-
-// IngressesForHost implements convert.Hosts with an index lookup.
-func (c *Cluster) IngressesForHost(host string) []*networkingv1.Ingress {
-	ings := c.VirtualServiceIngresses(host)
-	if host != "" {
-		return ings
-	}
-	// The index also files an Ingress with a defaultBackend under "".
-	return slices.DeleteFunc(ings, func(ing *networkingv1.Ingress) bool {
-		return !slices.Contains(convert.RuleHosts(ing), "")
-	})
 }

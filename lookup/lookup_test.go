@@ -19,6 +19,7 @@ import (
 
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/lookup"
+	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -36,10 +37,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // start builds a cache for o the way the manager does and starts it.
-func start(t *testing.T, env *envtest.Env, o lookup.Options) (*lookup.Cluster, cache.Cache) {
+func start(t *testing.T, env *envtest.Env, o lookup.Options) (*lookup.Informers, cache.Cache) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	opts := lookup.CacheOptions(o)
+	opts := server.CacheOptions(convert.DefaultSettings(), o, false)
 	opts.Scheme = env.Scheme
 	c, err := cache.New(env.Config, opts)
 	if err != nil {
@@ -100,7 +101,7 @@ func TestCluster(t *testing.T) {
 			return ok && ic.Name == "mesh-edge"
 		})
 		unclassed := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "unclassed"}}
-		if !convert.DefaultSettings().Owns(unclassed, cl) {
+		if !convert.DefaultSettings().Ours(unclassed, cl) {
 			t.Error("an Ingress without class is not ours although the default IngressClass is Istio's")
 		}
 	})
@@ -200,33 +201,25 @@ func TestCluster(t *testing.T) {
 		)
 		names := func(host string) []string {
 			var out []string
-			for _, i := range cl.IngressesForHost(host) {
+			for _, i := range cl.HostIngresses(host) {
 				out = append(out, i.Namespace+"/"+i.Name)
 			}
 			slices.Sort(out)
 			return out
 		}
-		eventually(t, "three Ingresses", func() bool { return len(names("shared.example.com")) == 2 && len(names("")) == 1 })
+		eventually(t, "three Ingresses", func() bool { return len(names("shared.example.com")) == 2 && len(names("")) == 3 })
 		for host, want := range map[string][]string{
 			"shared.example.com": {"default/b", "shop/a"},
 			"a.example.com":      {"shop/a"},
-			"":                   {"default/c"},
-			"b.example.com":      nil,
+			// The VirtualService of "*" also takes every defaultBackend.
+			"":              {"default/b", "default/c", "shop/a"},
+			"b.example.com": nil,
 		} {
 			if got := names(host); !slices.Equal(got, want) {
-				t.Errorf("IngressesForHost(%q) = %v, want %v", host, got, want)
+				t.Errorf("HostIngresses(%q) = %v, want %v", host, got, want)
 			}
 		}
-		// The VirtualService of "*" also takes every defaultBackend.
-		var star []string
-		for _, i := range cl.VirtualServiceIngresses("") {
-			star = append(star, i.Namespace+"/"+i.Name)
-		}
-		slices.Sort(star)
-		if want := []string{"default/b", "default/c", "shop/a"}; !slices.Equal(star, want) {
-			t.Errorf("VirtualServiceIngresses(\"\") = %v, want %v", star, want)
-		}
-		for _, i := range cl.IngressesForHost("a.example.com") {
+		for _, i := range cl.HostIngresses("a.example.com") {
 			if i.ManagedFields != nil {
 				t.Errorf("cached Ingress %s keeps managedFields", i.Name)
 			}

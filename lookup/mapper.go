@@ -11,7 +11,7 @@ import (
 
 // NewCache is cache.New for a manager (manager.Options.NewCache) whose
 // cache remembers every REST mapping it has found. A cache that holds a
-// type in some namespaces only, as CacheOptions does for Secrets and
+// type in some namespaces only, as CacheObjects does for Secrets and
 // Certificates, asks its RESTMapper on every Get and List whether the type
 // is namespaced, and the manager's mapper answers by trying each API group
 // in turn (half the cost of an admission's Secret lookup, in profiles of

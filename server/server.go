@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -24,8 +26,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/ingressguard/ingressguard/controller"
 	"github.com/ingressguard/ingressguard/convert"
-	"github.com/ingressguard/ingressguard/convert/converge"
 	"github.com/ingressguard/ingressguard/lookup"
 	"github.com/ingressguard/ingressguard/manifest"
 	"github.com/ingressguard/ingressguard/webhook"
@@ -52,7 +54,7 @@ type Options struct {
 	// empty or "0" turns them off.
 	PprofAddr string
 	// Reconcile also runs the reconcilers that write Gateways,
-	// VirtualServices and Ingress status (package converge).
+	// VirtualServices and Ingress status (package controller).
 	Reconcile bool
 	// LeaderElection makes only one replica reconcile at a time; the
 	// webhooks are served by every replica.
@@ -71,6 +73,18 @@ func NewScheme() *runtime.Scheme {
 	s := manifest.NewScheme()
 	utilruntime.Must(istionet.AddToScheme(s))
 	return s
+}
+
+// CacheOptions is the configuration of the manager's cache, and its only
+// owner: managedFields stripped from every object, what the lookups read
+// (lookup.CacheObjects) and, with reconcile, what the reconcilers read
+// besides (controller.CacheObjects).
+func CacheOptions(s convert.Settings, lo lookup.Options, reconcile bool) cache.Options {
+	byObject := lookup.CacheObjects(lo)
+	if reconcile {
+		maps.Copy(byObject, controller.CacheObjects(s))
+	}
+	return cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: byObject}
 }
 
 // New returns a controller-runtime manager that serves the admission
@@ -111,13 +125,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	}
 	lo := lookup.Options{GatewayNamespace: o.Settings.GatewayNamespace, CertManager: certManager}
 
-	cacheOpts := lookup.CacheOptions(lo)
-	if o.Reconcile {
-		cacheOpts = converge.CacheOptions(o.Settings, cacheOpts)
-	}
 	mgr, err := manager.New(cfg, manager.Options{
 		Scheme:                        NewScheme(),
-		Cache:                         cacheOpts,
+		Cache:                         CacheOptions(o.Settings, lo, o.Reconcile),
 		NewCache:                      lookup.NewCache,
 		LeaderElection:                o.Reconcile && o.LeaderElection,
 		LeaderElectionID:              LeaderElectionID,
@@ -145,16 +155,16 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	if err != nil {
 		return nil, fmt.Errorf("setting up the manager: %w", err)
 	}
-	cluster, err := lookup.New(ctx, mgr.GetCache(), lo, logf.Log.WithName("lookup"))
+	informers, err := lookup.New(ctx, mgr.GetCache(), lo, logf.Log.WithName("lookup"))
 	if err != nil {
 		return nil, err
 	}
-	webhook.Register(mgr, o.Settings, cluster)
+	webhook.Register(mgr, o.Settings, informers)
 	if o.Reconcile {
-		if err := converge.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+		if err := controller.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 			return nil, err
 		}
-		if err := converge.Setup(mgr, converge.Options{Settings: o.Settings, Cluster: cluster}); err != nil {
+		if err := controller.Setup(mgr, controller.Options{Settings: o.Settings, View: informers}); err != nil {
 			return nil, fmt.Errorf("setting up the reconcilers: %w", err)
 		}
 	}
@@ -165,7 +175,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("cluster-state", func(*http.Request) error {
-		if !cluster.Synced() {
+		if !informers.Synced() {
 			return errors.New("still loading IngressClasses, Services, Ingresses, Secrets and Certificates")
 		}
 		return nil

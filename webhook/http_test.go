@@ -19,14 +19,14 @@ import (
 	"github.com/ingressguard/ingressguard/webhook"
 )
 
-// unsynced is a cluster whose state is still loading, as lookup.Cluster is
+// unsynced is a cluster whose state is still loading, as lookup.Informers is
 // right after start.
 type unsynced struct{ *convert.Index }
 
 func (unsynced) Synced() bool { return false }
 
 // server serves both handlers over TLS, as the manager does.
-func server(t *testing.T, c convert.Cluster) *httptest.Server {
+func server(t *testing.T, c convert.View) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	for path, h := range webhook.Handlers(convert.DefaultSettings(), c) {
@@ -56,7 +56,7 @@ func TestMalformedReviews(t *testing.T) {
 
 	for _, tc := range []struct {
 		name        string
-		cluster     convert.Cluster
+		cluster     convert.View
 		contentType string
 		body        string
 		wantCode    int32

@@ -22,7 +22,7 @@ var _ admission.Handler = (*Mutator)(nil)
 
 // NewMutator returns the mutating handler. cluster answers which Ingresses
 // are ours; if it implements Syncer, requests are refused until it is synced.
-func NewMutator(settings convert.Settings, cluster convert.Cluster) *Mutator {
+func NewMutator(settings convert.Settings, cluster convert.View) *Mutator {
 	return &Mutator{handler{name: webhookMutate, settings: settings, cluster: cluster}}
 }
 

@@ -29,7 +29,7 @@ var _ admission.Handler = (*Validator)(nil)
 
 // NewValidator returns the validating handler. If cluster implements
 // Syncer, requests are refused until it is synced.
-func NewValidator(settings convert.Settings, cluster convert.Cluster) *Validator {
+func NewValidator(settings convert.Settings, cluster convert.View) *Validator {
 	return &Validator{handler{name: webhookValidate, settings: settings, cluster: cluster}}
 }
 

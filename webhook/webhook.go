@@ -43,8 +43,8 @@ const (
 	ValidatePath = "/validate-networking-k8s-io-v1-ingress"
 )
 
-// Syncer is implemented by a convert.Cluster that loads cluster state
-// asynchronously, such as lookup.Cluster. Until Synced is true the handlers
+// Syncer is implemented by a convert.View that loads cluster state
+// asynchronously, such as lookup.Informers. Until Synced is true the handlers
 // refuse requests (HTTP 503 in the response) instead of judging Ingresses
 // against incomplete state.
 type Syncer interface {
@@ -53,7 +53,7 @@ type Syncer interface {
 
 // Register serves the mutating and validating handlers on mgr's webhook
 // server at MutatePath and ValidatePath.
-func Register(mgr manager.Manager, settings convert.Settings, cluster convert.Cluster) {
+func Register(mgr manager.Manager, settings convert.Settings, cluster convert.View) {
 	srv := mgr.GetWebhookServer()
 	for path, h := range Handlers(settings, cluster) {
 		srv.Register(path, h)
@@ -62,7 +62,7 @@ func Register(mgr manager.Manager, settings convert.Settings, cluster convert.Cl
 
 // Handlers returns the HTTP handlers of the mutating and validating
 // webhooks by path (MutatePath, ValidatePath), as Register serves them.
-func Handlers(settings convert.Settings, cluster convert.Cluster) map[string]http.Handler {
+func Handlers(settings convert.Settings, cluster convert.View) map[string]http.Handler {
 	return map[string]http.Handler{
 		MutatePath:   newReviewHandler(webhookMutate, NewMutator(settings, cluster)),
 		ValidatePath: newReviewHandler(webhookValidate, NewValidator(settings, cluster)),
@@ -97,7 +97,7 @@ type refusal struct {
 type handler struct {
 	name     string // metrics label: mutate or validate
 	settings convert.Settings
-	cluster  convert.Cluster
+	cluster  convert.View
 }
 
 // ingress returns the Ingress under admission, or why there is none. It
@@ -220,7 +220,7 @@ func (h handler) ours(ctx context.Context, req admission.Request) (*networkingv1
 		resp := h.refuse(ctx, r)
 		return nil, &resp
 	}
-	if !h.settings.Owns(ing, h.cluster) {
+	if !h.settings.Ours(ing, h.cluster) {
 		resp := h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotOurs)
 		return nil, &resp
 	}

@@ -94,7 +94,7 @@ func notOurs(s convert.Settings, in *input, snap convert.Snapshot, ignored []typ
 			inCluster++
 			continue
 		}
-		_, why := s.Ownership(ing, classes)
+		_, why := s.WhyOurs(ing, classes)
 		if name := ing.Spec.IngressClassName; name != nil && !readCluster {
 			if _, ok := classes.IngressClass(*name); !ok {
 				why += "; give its manifest with -f, or read the cluster with --cluster"

@@ -1,4 +1,4 @@
-package converge_test
+package controller_test
 
 import (
 	"context"
@@ -30,9 +30,10 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ingressguard/ingressguard/controller"
 	"github.com/ingressguard/ingressguard/convert"
-	"github.com/ingressguard/ingressguard/convert/converge"
 	"github.com/ingressguard/ingressguard/lookup"
+	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -67,7 +68,7 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 	count := func() { r.writes.Add(1) }
 	mgr, err := manager.New(env.Config, manager.Options{
 		Scheme:                        env.Scheme,
-		Cache:                         converge.CacheOptions(s, lookup.CacheOptions(lo)),
+		Cache:                         server.CacheOptions(s, lo, true),
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
 		LeaderElection:                leaderElection,
 		LeaderElectionID:              "ingressguard-test",
@@ -115,14 +116,14 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = func() { cancel(); <-r.done }
-	if err := converge.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := controller.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		t.Fatal(err)
 	}
-	cluster, err := lookup.New(ctx, mgr.GetCache(), lo, logf.Log)
+	informers, err := lookup.New(ctx, mgr.GetCache(), lo, logf.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := converge.Setup(mgr, converge.Options{Settings: s, Cluster: cluster}); err != nil {
+	if err := controller.Setup(mgr, controller.Options{Settings: s, View: informers}); err != nil {
 		t.Fatal(err)
 	}
 	go func() {

@@ -35,19 +35,20 @@ type Credentials interface {
 	CertificateFor(secretName string) (string, bool)
 }
 
-// Hosts finds the Ingresses that have a rule for a host, to detect routes
-// that two Ingresses both claim.
+// Hosts finds the Ingresses that take part in a host's VirtualService, to
+// build it and to detect routes that two Ingresses both claim.
 type Hosts interface {
-	// IngressesForHost returns every Ingress with a rule for host ("" for
-	// rules without host), of any class.
-	IngressesForHost(host string) []*networkingv1.Ingress
+	// HostIngresses returns every Ingress, of any class, whose
+	// VirtualServiceHosts include host: those with a rule for it ("" for
+	// rules without host) and, for "", those with a defaultBackend.
+	HostIngresses(host string) []*networkingv1.Ingress
 }
 
-// Cluster is the read-only view of cluster state that validation needs.
+// View is the read-only view of cluster state that conversion reads.
 // Implementations must be safe for concurrent use. The objects they return
-// may be shared with other callers (lookup.Cluster returns its cache's), so
-// callers must never modify them; nothing in this package does.
-type Cluster interface {
+// may be shared with other callers (lookup.Informers returns its cache's),
+// so callers must never modify them; nothing in this package does.
+type View interface {
 	Classes
 	Services
 	Credentials
@@ -79,7 +80,7 @@ type Snapshot struct {
 	Credentials    Credentials
 }
 
-// Index is an in-memory Cluster built from a Snapshot.
+// Index is an in-memory View built from a Snapshot.
 type Index struct {
 	Credentials
 	classes    map[string]*networkingv1.IngressClass
@@ -111,7 +112,7 @@ func NewIndex(s Snapshot) *Index {
 		ix.services[svc.Namespace+"/"+svc.Name] = svc
 	}
 	for _, ing := range s.Ingresses {
-		for _, h := range RuleHosts(ing) {
+		for _, h := range VirtualServiceHosts(ing) {
 			ix.byHost[h] = append(ix.byHost[h], ing)
 		}
 	}
@@ -135,8 +136,8 @@ func (ix *Index) Service(namespace, name string) (*corev1.Service, bool) {
 	return s, ok
 }
 
-// IngressesForHost implements Hosts.
-func (ix *Index) IngressesForHost(host string) []*networkingv1.Ingress { return ix.byHost[host] }
+// HostIngresses implements Hosts.
+func (ix *Index) HostIngresses(host string) []*networkingv1.Ingress { return ix.byHost[host] }
 
 // DefaultClassAnnotation marks the cluster's default IngressClass.
 const DefaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class"

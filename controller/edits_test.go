@@ -1,4 +1,4 @@
-package converge_test
+package controller_test
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ingressguard/ingressguard/controller"
 	"github.com/ingressguard/ingressguard/convert"
-	"github.com/ingressguard/ingressguard/convert/converge"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
 // TestEditsConverge: editing the Ingress (new path, new host, host removed,
 // TLS added), editing the Service of a named port, and deleting the Ingress
-// each converge.
+// each controller.
 func TestEditsConverge(t *testing.T) {
 	env := envtest.StartT(t, envtest.Options{})
 	startReconciler(t, env, false)
@@ -164,14 +164,14 @@ func quiet(t *testing.T, r *running) int64 {
 }
 
 // stamped checks that the VirtualService of host carries the digest of
-// its spec and its generation, so that its cached copy says it is owned.
+// its spec and its generation, so that its cached copy says it is up to date.
 func stamped(t *testing.T, env *envtest.Env, host string) {
 	t.Helper()
 	vs, err := virtualService(env, host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g, d := vs.Annotations[converge.AnnotationSpecGeneration], vs.Annotations[converge.AnnotationSpecDigest]; g != fmt.Sprint(vs.Generation) || len(d) != 64 {
+	if g, d := vs.Annotations[controller.AnnotationSpecGeneration], vs.Annotations[controller.AnnotationSpecDigest]; g != fmt.Sprint(vs.Generation) || len(d) != 64 {
 		t.Errorf("%s at generation %d is stamped spec-generation %q, spec-digest %q", vs.Name, vs.Generation, g, d)
 	}
 }

@@ -1,4 +1,4 @@
-package converge
+package controller
 
 import (
 	"context"
@@ -38,9 +38,9 @@ func (r *virtualServices) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	var as []*convert.Analysis
 	var sources []*networkingv1.Ingress
-	for _, ing := range r.cluster.VirtualServiceIngresses(host) {
+	for _, ing := range r.view.HostIngresses(host) {
 		if r.ours(ing) {
-			as = append(as, r.settings.Analyze(ing, r.cluster))
+			as = append(as, r.settings.Analyze(ing, r.view))
 			sources = append(sources, ing)
 		}
 	}

@@ -1,4 +1,4 @@
-package converge
+package controller
 
 import (
 	"crypto/sha256"
@@ -51,7 +51,7 @@ func gvkOf(obj client.Object) schema.GroupVersionKind {
 	case *istionet.VirtualService:
 		return virtualServiceGVK
 	}
-	panic(fmt.Sprintf("converge: %T is not a generated object", obj))
+	panic(fmt.Sprintf("controller: %T is not a generated object", obj))
 }
 
 // emptyLike returns an empty object of obj's type, to read into.
@@ -62,7 +62,7 @@ func emptyLike(obj client.Object) client.Object {
 	case *istionet.VirtualService:
 		return &istionet.VirtualService{}
 	}
-	panic(fmt.Sprintf("converge: %T is not a generated object", obj))
+	panic(fmt.Sprintf("controller: %T is not a generated object", obj))
 }
 
 // specOf returns the protobuf spec of a generated object.
@@ -73,7 +73,7 @@ func specOf(obj client.Object) proto.Message {
 	case *istionet.VirtualService:
 		return &o.Spec
 	}
-	panic(fmt.Sprintf("converge: %T is not a generated object", obj))
+	panic(fmt.Sprintf("controller: %T is not a generated object", obj))
 }
 
 // specDigest is the SHA-256 (hex) of a spec's deterministic protobuf
@@ -98,19 +98,19 @@ const digestKey = "ingressguard.io/cached-digest"
 // of the whole object) neither cost cache memory nor count as a
 // difference. AnnotationSpecGeneration is compared on its own.
 var (
-	ownedLabelKeys      = []string{convert.LabelManagedBy, convert.LabelIngressNamespace, convert.LabelIngressName, convert.LabelHost}
-	ownedAnnotationKeys = []string{convert.AnnotationIngress, convert.AnnotationHost, convert.AnnotationIngresses, AnnotationSpecDigest}
+	managedLabelKeys      = []string{convert.LabelManagedBy, convert.LabelIngressNamespace, convert.LabelIngressName, convert.LabelHost}
+	managedAnnotationKeys = []string{convert.AnnotationIngress, convert.AnnotationHost, convert.AnnotationIngresses, AnnotationSpecDigest}
 )
 
-// digestOf is the SHA-256 (hex) of the owned labels and annotations that
-// are set: objects with the same owned metadata have equal digests.
+// digestOf is the SHA-256 (hex) of the managed labels and annotations that
+// are set: objects with the same managed metadata have equal digests.
 func digestOf(labels, annotations map[string]string) string {
 	h := sha256.New()
 	for _, part := range []struct {
 		kind string
 		keys []string
 		m    map[string]string
-	}{{"label", ownedLabelKeys, labels}, {"annotation", ownedAnnotationKeys, annotations}} {
+	}{{"label", managedLabelKeys, labels}, {"annotation", managedAnnotationKeys, annotations}} {
 		for _, k := range part.keys {
 			if v, ok := part.m[k]; ok {
 				fmt.Fprintf(h, "%s %q=%q\n", part.kind, k, v)
@@ -144,7 +144,7 @@ func slimmed(m *metav1.ObjectMeta) bool {
 // resourceVersion, generation and deletion timestamp; of the labels only
 // app.kubernetes.io/managed-by (as oursLabels); of the annotations only
 // the ones the watches map to work keys (convert.AnnotationIngress,
-// convert.AnnotationHost); and under digestKey, the digest of the owned
+// convert.AnnotationHost); and under digestKey, the digest of the managed
 // labels and annotations, or specChanged if the generation is not
 // AnnotationSpecGeneration. Tombstones, and the objects it made, pass
 // unchanged: client-go applies transforms twice to the objects of a
@@ -180,12 +180,12 @@ func slimGenerated(in any) (any, error) {
 	return out, nil
 }
 
-// ownedCached reports whether a cached copy shows the object as desired
-// (stamped with AnnotationSpecDigest) wants it: the same owned labels and
+// upToDate reports whether a cached copy shows the object as desired
+// (stamped with AnnotationSpecDigest) wants it: the same managed labels and
 // annotations, and a spec nobody changed since ingressguard wrote it. A
 // copy from a cache built without slimGenerated has no digest and is never
-// owned by this test, nor is an object with an owned key that desired
+// up to date by this test, nor is an object with a managed key that desired
 // does not set; put then reads the object, and writes only if it differs.
-func ownedCached(cached *metav1.PartialObjectMetadata, desired client.Object) bool {
+func upToDate(cached *metav1.PartialObjectMetadata, desired client.Object) bool {
 	return cached.Annotations[digestKey] == digestOf(desired.GetLabels(), desired.GetAnnotations())
 }

@@ -1,4 +1,4 @@
-package converge
+package controller
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func (r *gateways) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result
 		r.report(ing, "istiod/"+key, ReasonIstiod, []string{why})
 		return ctrl.Result{}, nil
 	}
-	a := r.settings.Analyze(ing, r.cluster)
+	a := r.settings.Analyze(ing, r.view)
 	var errs, warns []string
 	for _, e := range a.Diagnostics.Errors {
 		errs = append(errs, e.Error()+" (this path gets no route)")
@@ -74,7 +74,7 @@ func (r *gateways) status(ctx context.Context, ing *networkingv1.Ingress) error 
 		return nil
 	}
 	// A merge patch of status.loadBalancer alone: the cached Ingress lacks
-	// the labels and most annotations (lookup.CacheOptions), which an
+	// the labels and most annotations (lookup.CacheObjects), which an
 	// update would have to carry.
 	patched := ing.DeepCopy()
 	patched.Status.LoadBalancer.Ingress = want

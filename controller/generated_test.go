@@ -1,4 +1,4 @@
-package converge
+package controller
 
 import (
 	"encoding/json"
@@ -75,10 +75,10 @@ func slim(t *testing.T, m *metav1.PartialObjectMetadata) *metav1.PartialObjectMe
 	return out.(*metav1.PartialObjectMetadata)
 }
 
-// TestOwnedCached: the cached copy of a generated object says it is owned
-// exactly when the object has the owned labels, annotations and spec that
+// TestUpToDate: the cached copy of a generated object says it is up to date
+// exactly when the object has the managed labels, annotations and spec that
 // put would write, whatever else was added to it.
-func TestOwnedCached(t *testing.T) {
+func TestUpToDate(t *testing.T) {
 	gw, vs := generated(t)
 	for _, tc := range []struct {
 		name       string
@@ -94,8 +94,8 @@ func TestOwnedCached(t *testing.T) {
 			m.Labels["team"] = "shop"
 			m.Annotations["kubectl.kubernetes.io/last-applied-configuration"] = strings.Repeat("x", 4096)
 		}},
-		{name: "owned label changed", desired: gw, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Labels[convert.LabelIngressName] = "other" }},
-		{name: "owned annotation changed", desired: vs, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Annotations[convert.AnnotationIngresses] = "shop/other" }},
+		{name: "managed label changed", desired: gw, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Labels[convert.LabelIngressName] = "other" }},
+		{name: "managed annotation changed", desired: vs, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Annotations[convert.AnnotationIngresses] = "shop/other" }},
 		{name: "spec digest annotation changed", desired: vs, generation: 3, edit: func(m *metav1.ObjectMeta) {
 			m.Annotations[AnnotationSpecDigest] = specDigest(&gw.Spec)
 		}},
@@ -108,8 +108,8 @@ func TestOwnedCached(t *testing.T) {
 			written := stamped(tc.desired, 3)
 			c := slim(t, served(t, written, tc.generation, tc.edit))
 			want := stamped(tc.desired, 0) // put stamps the digest before it asks
-			if got := ownedCached(c, want); got != tc.want {
-				t.Errorf("owned = %v, want %v (cached %v)", got, tc.want, c.ObjectMeta)
+			if got := upToDate(c, want); got != tc.want {
+				t.Errorf("up to date = %v, want %v (cached %v)", got, tc.want, c.ObjectMeta)
 			}
 			if again := slim(t, c); again != c {
 				t.Errorf("a second transform changed the cached copy")
@@ -120,11 +120,11 @@ func TestOwnedCached(t *testing.T) {
 		})
 	}
 
-	// A desired object that changed since the write is not owned.
+	// A desired object that changed since the write is not up to date.
 	other, _ := generated(t)
 	other.Spec.Servers[0].Port.Number = 8080
-	if ownedCached(slim(t, served(t, stamped(gw, 3), 3, nil)), stamped(other, 0)) {
-		t.Errorf("a Gateway written with another spec counts as owned")
+	if upToDate(slim(t, served(t, stamped(gw, 3), 3, nil)), stamped(other, 0)) {
+		t.Errorf("a Gateway written with another spec counts as up to date")
 	}
 	// The watches map cached copies to work keys.
 	if a := slim(t, served(t, stamped(gw, 1), 1, nil)).Annotations[convert.AnnotationIngress]; a != "shop/web" {
@@ -135,19 +135,19 @@ func TestOwnedCached(t *testing.T) {
 	}
 }
 
-// TestOwnedKeys: the digests cover every label and annotation that convert
+// TestManagedKeys: the digests cover every label and annotation that convert
 // sets and put stamps; one they missed would let a hand edit of it stand.
-func TestOwnedKeys(t *testing.T) {
+func TestManagedKeys(t *testing.T) {
 	gw, vs := generated(t)
 	for _, o := range []client.Object{stamped(gw, 1), stamped(vs, 1)} {
 		for k := range o.GetLabels() {
-			if !slices.Contains(ownedLabelKeys, k) {
-				t.Errorf("%s: label %s is not in ownedLabelKeys", o.GetName(), k)
+			if !slices.Contains(managedLabelKeys, k) {
+				t.Errorf("%s: label %s is not in managedLabelKeys", o.GetName(), k)
 			}
 		}
 		for k := range o.GetAnnotations() {
-			if !slices.Contains(ownedAnnotationKeys, k) && k != AnnotationSpecGeneration {
-				t.Errorf("%s: annotation %s is not in ownedAnnotationKeys", o.GetName(), k)
+			if !slices.Contains(managedAnnotationKeys, k) && k != AnnotationSpecGeneration {
+				t.Errorf("%s: annotation %s is not in managedAnnotationKeys", o.GetName(), k)
 			}
 		}
 	}

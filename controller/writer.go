@@ -1,10 +1,10 @@
-// Package converge keeps the cluster equal to what convert says: it writes
+// Package controller keeps the cluster equal to what convert says: it writes
 // the Gateway of every Ingress of ours and the VirtualService of every host,
 // removes them when their Ingress or host is gone, and writes Ingress status
 // (SPEC sections 5 and 6). Work is keyed so that one change recomputes only
 // what it touches: an Ingress key for its Gateway and status, a host key for
 // its VirtualService.
-package converge
+package controller
 
 import (
 	"context"
@@ -35,16 +35,6 @@ const FieldOwner = "ingressguard"
 // Services ("namespace/name") whose ports their backends name.
 const BackendIndex = "ingressguard.backendServices"
 
-// Cluster is what the reconcilers read besides their cache: convert's
-// lookups, and the Ingresses of a host (lookup.Cluster in production).
-type Cluster interface {
-	convert.Cluster
-	// VirtualServiceIngresses returns the Ingresses whose VirtualService
-	// hosts (convert.VirtualServiceHosts, "" for "*") include host. The
-	// reconcilers do not modify them.
-	VirtualServiceIngresses(host string) []*networkingv1.Ingress
-}
-
 // Event reasons on Ingresses.
 const (
 	ReasonError         = "IngressError"
@@ -53,7 +43,9 @@ const (
 	ReasonIstiod        = "IstiodConverts"
 )
 
-// CacheOptions adds to base what the reconciler reads: the generated
+// CacheObjects says how the manager's cache holds what the reconcilers
+// read besides lookup's objects (server.CacheOptions puts the two
+// together): the generated
 // Gateways and VirtualServices (only those labelled as ours, only in the
 // gateway namespace) and the ConfigMaps of the gateway namespace (istiod's
 // mesh config).
@@ -64,16 +56,14 @@ const (
 // the reconcilers learn whether the spec is still the one they wrote from
 // annotations AnnotationSpecDigest and AnnotationSpecGeneration. Other
 // readers of the same cache see these slimmed objects too.
-func CacheOptions(s convert.Settings, base cache.Options) cache.Options {
+func CacheObjects(s convert.Settings) map[client.Object]cache.ByObject {
 	only := map[string]cache.Config{s.GatewayNamespace: {}}
 	ours := labels.SelectorFromSet(labels.Set{convert.LabelManagedBy: convert.ManagedBy})
-	if base.ByObject == nil {
-		base.ByObject = map[client.Object]cache.ByObject{}
+	return map[client.Object]cache.ByObject{
+		metadataOf(gatewayGVK):        {Namespaces: only, Label: ours, Transform: slimGenerated},
+		metadataOf(virtualServiceGVK): {Namespaces: only, Label: ours, Transform: slimGenerated},
+		&corev1.ConfigMap{}:           {Namespaces: only},
 	}
-	base.ByObject[metadataOf(gatewayGVK)] = cache.ByObject{Namespaces: only, Label: ours, Transform: slimGenerated}
-	base.ByObject[metadataOf(virtualServiceGVK)] = cache.ByObject{Namespaces: only, Label: ours, Transform: slimGenerated}
-	base.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Namespaces: only}
-	return base
 }
 
 // IndexFields registers BackendIndex.
@@ -90,7 +80,7 @@ func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
 // only objects labelled as ours, and reporting problems as events.
 type writer struct {
 	settings convert.Settings
-	cluster  Cluster
+	view     convert.View
 	client   client.Client // cache-backed reads; writes
 	api      client.Reader // uncached reads, for name collisions only
 	events   events.EventRecorder
@@ -132,7 +122,7 @@ func (w *writer) istiodConverts(ctx context.Context) (bool, string, error) {
 
 // ours reports whether ing exists, is not being deleted, and is ours.
 func (w *writer) ours(ing *networkingv1.Ingress) bool {
-	return ing != nil && ing.DeletionTimestamp == nil && w.settings.Owns(ing, w.cluster)
+	return ing != nil && ing.DeletionTimestamp == nil && w.settings.Ours(ing, w.view)
 }
 
 // report records one Warning event per message on ing, unless the same
@@ -194,7 +184,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	if err != nil {
 		return err
 	}
-	if ownedCached(cached, desired) {
+	if upToDate(cached, desired) {
 		return nil
 	}
 	live := emptyLike(desired)
@@ -211,7 +201,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 		generation++
 	}
 	stamp(desired, AnnotationSpecGeneration, strconv.FormatInt(generation, 10))
-	if sameSpec && metaOwned(live, desired) {
+	if sameSpec && hasManagedMeta(live, desired) {
 		return nil // the cache was behind
 	}
 	live.SetLabels(merged(live.GetLabels(), desired.GetLabels()))
@@ -261,8 +251,8 @@ func (w *writer) remove(ctx context.Context, gvk schema.GroupVersionKind, name s
 	return client.IgnoreNotFound(err)
 }
 
-// metaOwned reports whether live has desired's labels and annotations.
-func metaOwned(live, desired client.Object) bool {
+// hasManagedMeta reports whether live has desired's labels and annotations.
+func hasManagedMeta(live, desired client.Object) bool {
 	return contains(live.GetLabels(), desired.GetLabels()) && contains(live.GetAnnotations(), desired.GetAnnotations())
 }
 

@@ -1,4 +1,4 @@
-package converge
+package controller
 
 import (
 	"context"
@@ -23,8 +23,8 @@ import (
 // Options configure the reconcilers.
 type Options struct {
 	Settings convert.Settings
-	// Cluster answers convert's lookups (lookup.Cluster in production).
-	Cluster Cluster
+	// View answers convert's lookups (lookup.Informers in production).
+	View convert.View
 	// Client writes; nil means the manager's client. Tests wrap it to count
 	// write calls.
 	Client client.Client
@@ -47,10 +47,10 @@ const DefaultWorkers = 4
 
 // Setup adds the Gateway/status reconciler (keyed by Ingress) and the
 // VirtualService reconciler (keyed by host) to mgr. The manager's cache must
-// have been built with CacheOptions, and IndexFields must have been called.
+// have been built with CacheObjects, and IndexFields must have been called.
 // Both run only on the leader when the manager elects one.
 func Setup(mgr manager.Manager, o Options) error {
-	w := &writer{settings: o.Settings, cluster: o.Cluster, client: o.Client, api: mgr.GetAPIReader(), events: o.Events}
+	w := &writer{settings: o.Settings, view: o.View, client: o.Client, api: mgr.GetAPIReader(), events: o.Events}
 	if w.client == nil {
 		w.client = mgr.GetClient()
 	}

@@ -1,4 +1,4 @@
-package converge_test
+package controller_test
 
 import (
 	"context"
