@@ -40,11 +40,11 @@ func (r *virtualServices) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	var sources []*networkingv1.Ingress
 	for _, ing := range r.view.HostIngresses(host) {
 		if r.ours(ing) {
-			as = append(as, r.settings.Analyze(ing, r.view))
+			as = append(as, r.settings.RoutesOf(ing, r.view))
 			sources = append(sources, ing)
 		}
 	}
-	vs := r.settings.VirtualService(host, as, nil)
+	vs := r.settings.VirtualService(convert.NewHostTable(host, as))
 	if vs == nil {
 		return ctrl.Result{}, r.remove(ctx, virtualServiceGVK, convert.VirtualServiceName(host))
 	}

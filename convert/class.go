@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"sort"
 
 	networkingv1 "k8s.io/api/networking/v1"
 )
@@ -61,4 +62,29 @@ func (s Settings) whyOurs(ing *networkingv1.Ingress, classes Classes, explain bo
 		why = fmt.Sprintf("no class, no default IngressClass, and the ingress controller mode is %s", s.Mode)
 	}
 	return s.Mode == ModeDefault, why
+}
+
+// DefaultClassAnnotation marks the cluster's default IngressClass.
+const DefaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class"
+
+// IsDefaultClass reports whether c is marked as the cluster default.
+func IsDefaultClass(c *networkingv1.IngressClass) bool {
+	return c.Annotations[DefaultClassAnnotation] == "true"
+}
+
+// NewestClass picks the default class the way Kubernetes does when several
+// are marked: the most recently created, then the name, for determinism.
+func NewestClass(classes []*networkingv1.IngressClass) *networkingv1.IngressClass {
+	if len(classes) == 0 {
+		return nil
+	}
+	sorted := append([]*networkingv1.IngressClass(nil), classes...)
+	sort.Slice(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return b.CreationTimestamp.Before(&a.CreationTimestamp)
+		}
+		return a.Name < b.Name
+	})
+	return sorted[0]
 }

@@ -167,20 +167,25 @@ func Suggest(path string) (Match, bool) {
 	return Match{}, false
 }
 
-// DefaultPathType is the pathType the mutating webhook sets on a path that
-// has none (SPEC section 4), and the reason, for the warning that says so.
-func DefaultPathType(path string) (networkingv1.PathType, string) {
-	if _, ok := legacyPrefix(path); ok || everything[path] {
-		m, _ := Interpret(path, nil)
-		return networkingv1.PathTypeImplementationSpecific, fmt.Sprintf(
+// Defaulting is SPEC section 4, the one home of the mutating webhook's
+// rule: the pathType that a path without one, spec.rules[rule].http.paths[path],
+// gets, and the warning that says so. The warning is nil when validation
+// refuses the path anyway, where advice on its pathType would mislead.
+// The default keeps the meaning that an unset pathType has.
+func Defaulting(rule, path int, p string) (networkingv1.PathType, *Warning) {
+	pt, why := networkingv1.PathTypeExact, fmt.Sprintf(
+		"Istio treats a plain path as an exact match, so sub-paths such as %q are not routed; set pathType: Prefix to match them",
+		strings.TrimSuffix(p, "/")+"/example")
+	if _, ok := legacyPrefix(p); ok || everything[p] {
+		m, _ := Interpret(p, nil)
+		pt, why = networkingv1.PathTypeImplementationSpecific, fmt.Sprintf(
 			"this keeps Istio's legacy prefix meaning, the same as pathType: Prefix with path: %s", m.Path)
 	}
-	return networkingv1.PathTypeExact, fmt.Sprintf(
-		"Istio treats a plain path as an exact match, so sub-paths such as %q are not routed; set pathType: Prefix to match them",
-		strings.TrimSuffix(path, "/")+"/example")
-}
-
-// DefaultingWarning is the warning for a pathType defaulted to pt.
-func DefaultingWarning(f, path string, pt networkingv1.PathType, reason string) Warning {
-	return Warning{Field: f, Message: fmt.Sprintf("defaulted to %s for path %q: %s", pt, path, reason)}
+	if _, problem := Interpret(p, &pt); problem != "" {
+		return pt, nil
+	}
+	return pt, &Warning{
+		Field:   pathField(rule, path).Child("pathType").String(),
+		Message: fmt.Sprintf("defaulted to %s for path %q: %s", pt, p, why),
+	}
 }

@@ -90,12 +90,12 @@ func TestInterpretRejects(t *testing.T) {
 	}
 }
 
-// TestDefaultPathType covers SPEC section 4.
-func TestDefaultPathType(t *testing.T) {
+// TestDefaulting covers SPEC section 4.
+func TestDefaulting(t *testing.T) {
 	for _, tc := range []struct {
 		path string
 		want networkingv1.PathType
-		why  string
+		why  string // "" for no warning: validation refuses the path
 	}{
 		{"/status", networkingv1.PathTypeExact, "set pathType: Prefix"},
 		{"/status/", networkingv1.PathTypeExact, `"/status/example"`},
@@ -104,15 +104,23 @@ func TestDefaultPathType(t *testing.T) {
 		{"/a.*", networkingv1.PathTypeImplementationSpecific, "legacy prefix"},
 		{"/*", networkingv1.PathTypeImplementationSpecific, "path: /"},
 		{"*", networkingv1.PathTypeImplementationSpecific, "path: /"},
+		{"/api/(.*)", networkingv1.PathTypeExact, ""},
+		{"/a*b", networkingv1.PathTypeExact, ""},
+		{"status", networkingv1.PathTypeExact, ""},
 	} {
-		got, why := convert.DefaultPathType(tc.path)
-		if got != tc.want || !strings.Contains(why, tc.why) {
-			t.Errorf("DefaultPathType(%q) = %s, %q; want %s and a reason containing %q", tc.path, got, why, tc.want, tc.why)
+		got, w := convert.Defaulting(2, 3, tc.path)
+		switch {
+		case got != tc.want:
+			t.Errorf("Defaulting(%q) = %s, want %s", tc.path, got, tc.want)
+		case tc.why == "" && w != nil:
+			t.Errorf("Defaulting(%q) warns %q for a path that validation refuses", tc.path, w)
+		case tc.why != "" && (w == nil || !strings.Contains(w.Message, tc.why) || w.Field != "spec.rules[2].http.paths[3].pathType"):
+			t.Errorf("Defaulting(%q) warns %v; want spec.rules[2].http.paths[3].pathType and a reason containing %q", tc.path, w, tc.why)
 		}
 		// The default keeps the meaning an unset pathType had.
-		before, _ := convert.Interpret(tc.path, nil)
-		after, _ := convert.Interpret(tc.path, &got)
-		if before != after {
+		before, problemBefore := convert.Interpret(tc.path, nil)
+		after, problemAfter := convert.Interpret(tc.path, &got)
+		if before != after || (problemBefore == "") != (problemAfter == "") {
 			t.Errorf("defaulting %q changes its meaning from %v to %v", tc.path, before, after)
 		}
 	}

@@ -1,8 +1,3 @@
-// Package convert holds the rules that decide which Ingresses are Istio's, what
-// their paths mean, what is wrong with them, and which Istio Gateway and
-// VirtualService objects serve them. It is pure: it never talks to an API
-// server. The webhook, the reconciler and the CLI all call it, so they can
-// never disagree.
 package convert
 
 import (

@@ -1,9 +1,6 @@
 package convert
 
 import (
-	"slices"
-	"sort"
-
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 )
@@ -138,51 +135,3 @@ func (ix *Index) Service(namespace, name string) (*corev1.Service, bool) {
 
 // HostIngresses implements Hosts.
 func (ix *Index) HostIngresses(host string) []*networkingv1.Ingress { return ix.byHost[host] }
-
-// DefaultClassAnnotation marks the cluster's default IngressClass.
-const DefaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class"
-
-// IsDefaultClass reports whether c is marked as the cluster default.
-func IsDefaultClass(c *networkingv1.IngressClass) bool {
-	return c.Annotations[DefaultClassAnnotation] == "true"
-}
-
-// NewestClass picks the default class the way Kubernetes does when several
-// are marked: the most recently created, then the name, for determinism.
-func NewestClass(classes []*networkingv1.IngressClass) *networkingv1.IngressClass {
-	if len(classes) == 0 {
-		return nil
-	}
-	sorted := append([]*networkingv1.IngressClass(nil), classes...)
-	sort.Slice(sorted, func(i, j int) bool {
-		a, b := sorted[i], sorted[j]
-		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-			return b.CreationTimestamp.Before(&a.CreationTimestamp)
-		}
-		return a.Name < b.Name
-	})
-	return sorted[0]
-}
-
-// RuleHosts returns the distinct hosts of an Ingress's rules in order of
-// appearance ("" for a rule without host).
-func RuleHosts(ing *networkingv1.Ingress) []string {
-	var hosts []string
-	var seen map[string]bool // only for many rules; a few are compared directly
-	for _, r := range ing.Spec.Rules {
-		if len(ing.Spec.Rules) <= 8 {
-			if !slices.Contains(hosts, r.Host) {
-				hosts = append(hosts, r.Host)
-			}
-			continue
-		}
-		if seen == nil {
-			seen = make(map[string]bool, len(ing.Spec.Rules))
-		}
-		if !seen[r.Host] {
-			seen[r.Host] = true
-			hosts = append(hosts, r.Host)
-		}
-	}
-	return hosts
-}

@@ -6,14 +6,13 @@ import (
 
 	"gomodules.xyz/jsonpatch/v2"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/ingressguard/ingressguard/convert"
 )
 
 // Mutator is the mutating admission handler (SPEC section 4): on our
-// Ingresses it sets every missing pathType to convert.DefaultPathType with
+// Ingresses it sets every missing pathType to convert.Defaulting's with
 // one JSON patch "add" operation and one warning per path. It never changes
 // anything else, so a second run on its result changes nothing.
 type Mutator struct{ h handler }
@@ -42,7 +41,7 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 }
 
 // defaultPathTypes returns a JSON patch "add" operation for each path of ing
-// that has no pathType, and a warning for each that validation will accept.
+// that has no pathType, and convert.Defaulting's warning for each.
 func defaultPathTypes(ing *networkingv1.Ingress) ([]jsonpatch.JsonPatchOperation, []string) {
 	var ops []jsonpatch.JsonPatchOperation
 	var warnings []string
@@ -54,13 +53,11 @@ func defaultPathTypes(ing *networkingv1.Ingress) ([]jsonpatch.JsonPatchOperation
 			if p.PathType != nil {
 				continue
 			}
-			pt, why := convert.DefaultPathType(p.Path)
+			pt, w := convert.Defaulting(ri, pi, p.Path)
 			ops = append(ops, jsonpatch.NewOperation("add", fmt.Sprintf("/spec/rules/%d/http/paths/%d/pathType", ri, pi), string(pt)))
-			if _, problem := convert.Interpret(p.Path, &pt); problem != "" {
-				continue // validation rejects the path itself; advice on its pathType would mislead
+			if w != nil {
+				warnings = append(warnings, w.String())
 			}
-			f := field.NewPath("spec", "rules").Index(ri).Child("http", "paths").Index(pi).Child("pathType")
-			warnings = append(warnings, convert.DefaultingWarning(f.String(), p.Path, pt, why).String())
 		}
 	}
 	return ops, warnings

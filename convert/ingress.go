@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -120,30 +119,20 @@ func BackendServices(ing *networkingv1.Ingress) []string {
 	return out
 }
 
-// older orders Ingresses by creation, then namespace and name.
-func older(a, b *networkingv1.Ingress) bool {
-	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
-	if !ta.Equal(tb) {
-		return ta.Before(tb)
-	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
-}
-
-// Analyze interprets one Ingress that Ours accepted: the meaning of its
-// paths, its backends, its TLS entries, and every problem of SPEC section 3
-// that needs no other Ingress.
+// Analyze is the second stage of conversion, for one Ingress that Ours
+// accepted: the meaning of its paths (Interpret), its backends resolved to
+// destinations, its TLS entries, and every problem of SPEC section 3 that
+// needs no other Ingress.
 func (s Settings) Analyze(ing *networkingv1.Ingress, c View) *Analysis {
 	return s.analyze(ing, c, true)
 }
 
-// routesOf is Analyze without Diagnostics: only the routes and the
-// fallback, for an Ingress whose problems nobody reads (Validate's view of
-// the other Ingresses on a host). It formats no message and checks no TLS
-// entry; the routes are the same as Analyze's.
-func (s Settings) routesOf(ing *networkingv1.Ingress, c View) *Analysis {
+// RoutesOf is Analyze without Diagnostics: only the routes and the
+// fallback, for an Ingress whose problems nobody reads here (the other
+// Ingresses on a host that Validate compares, the VirtualService of a
+// host). It formats no message and checks no TLS entry; the routes are the
+// same as Analyze's.
+func (s Settings) RoutesOf(ing *networkingv1.Ingress, c View) *Analysis {
 	return s.analyze(ing, c, false)
 }
 
@@ -176,8 +165,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 				continue
 			}
 			if p.PathType == nil && d != nil {
-				pt, why := DefaultPathType(p.Path)
-				d.Warnings = append(d.Warnings, DefaultingWarning(pathField(ri, pi).Child("pathType").String(), p.Path, pt, why))
+				if _, w := Defaulting(ri, pi, p.Path); w != nil {
+					d.Warnings = append(d.Warnings, *w)
+				}
 			}
 			dest, ok := s.resolve(p.Backend, func() *field.Path { return pathField(ri, pi).Child("backend") }, ing.Namespace, c, d)
 			if !ok {
@@ -277,6 +267,11 @@ func (s Settings) checkTLS(a *Analysis, c Credentials) {
 	}
 }
 
+// contributes reports whether the Ingress has a part in host's VirtualService.
+func (a *Analysis) contributes(host string) bool {
+	return slices.Contains(a.VirtualServiceHosts(), host)
+}
+
 // serves reports whether some rule or the defaultBackend handles host.
 func (a *Analysis) serves(host string) bool {
 	if a.Ingress.Spec.DefaultBackend != nil {
@@ -301,143 +296,25 @@ func wildcardCovers(w, host string) bool {
 	return ok && label != "" && !strings.Contains(label, ".")
 }
 
-// sortRoutes orders routes of one host per SPEC section 2: longest path
-// first, Exact before Prefix, older Ingress first, order of appearance.
-func sortRoutes(rs []route) {
-	slices.SortStableFunc(rs, func(a, b route) int {
-		if la, lb := a.Match.Length(), b.Match.Length(); la != lb {
-			return cmp.Compare(lb, la)
-		}
-		if a.Match.Kind != b.Match.Kind {
-			if a.Match.Kind == Exact {
-				return -1
+// RuleHosts returns the distinct hosts of an Ingress's rules in order of
+// appearance ("" for a rule without host).
+func RuleHosts(ing *networkingv1.Ingress) []string {
+	var hosts []string
+	var seen map[string]bool // only for many rules; a few are compared directly
+	for _, r := range ing.Spec.Rules {
+		if len(ing.Spec.Rules) <= 8 {
+			if !slices.Contains(hosts, r.Host) {
+				hosts = append(hosts, r.Host)
 			}
-			return 1
-		}
-		if a.from != b.from {
-			if older(a.from.Ingress, b.from.Ingress) {
-				return -1
-			}
-			if older(b.from.Ingress, a.from.Ingress) {
-				return 1
-			}
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-}
-
-// hostRoutes collects and orders the routes that analyses give one host.
-func hostRoutes(host string, as []*Analysis) []route {
-	n := 0
-	for _, a := range as {
-		n += len(a.routes)
-	}
-	rs := make([]route, 0, n)
-	for _, a := range as {
-		for _, r := range a.routes {
-			if r.Host == host {
-				rs = append(rs, r)
-			}
-		}
-	}
-	sortRoutes(rs)
-	return rs
-}
-
-// conflicts warns about routes of one host that repeat an earlier route's
-// match with another destination: only the first (the older) gets traffic.
-// Warnings go to the Ingresses accepted by keep.
-func conflicts(host string, rs []route, keep func(*Analysis) bool) {
-	first := map[Match]route{}
-	for _, r := range rs {
-		w, ok := first[r.Match]
-		if !ok {
-			first[r.Match] = r
 			continue
 		}
-		if w.Dest == r.Dest {
-			continue
+		if seen == nil {
+			seen = make(map[string]bool, len(ing.Spec.Rules))
 		}
-		what := fmt.Sprintf("host %q, %s", istioHost(host), r.Match)
-		why := "older"
-		if w.from == r.from {
-			why = "earlier"
-		}
-		if keep(r.from) {
-			r.from.Diagnostics.Warnings = append(r.from.Diagnostics.Warnings, Warning{Field: r.Field(), Message: fmt.Sprintf(
-				"%s is already routed to %s by %s, which is %s and wins; this path gets no traffic", what, w.Dest, describe(w, r.from), why)})
-		}
-		if keep(w.from) {
-			w.from.Diagnostics.Warnings = append(w.from.Diagnostics.Warnings, Warning{Field: w.Field(), Message: fmt.Sprintf(
-				"%s is also routed to %s by %s; this one is %s and wins", what, r.Dest, describe(r, w.from), why)})
+		if !seen[r.Host] {
+			seen[r.Host] = true
+			hosts = append(hosts, r.Host)
 		}
 	}
-}
-
-// describe names the source of route r as seen from Analysis self.
-func describe(r route, self *Analysis) string {
-	if r.from == self {
-		return r.Field() + " of this Ingress"
-	}
-	return fmt.Sprintf("Ingress %s (%s)", r.from.Key(), r.Field())
-}
-
-// Validate returns every problem of SPEC section 3 for ing, one of ours,
-// including routes it shares with other Ingresses of ours on its hosts.
-func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
-	a := s.Analyze(ing, c)
-	for _, h := range a.Hosts {
-		var others []*networkingv1.Ingress
-		for _, other := range c.HostIngresses(h) {
-			if (other.Namespace != ing.Namespace || other.Name != ing.Name) && s.Ours(other, c) {
-				others = append(others, other)
-			}
-		}
-		if !sharesMatch(h, a, others) {
-			continue
-		}
-		as := []*Analysis{a}
-		for _, other := range others {
-			as = append(as, s.routesOf(other, c))
-		}
-		conflicts(h, hostRoutes(h, as), func(x *Analysis) bool { return x == a })
-	}
-	return a.Diagnostics
-}
-
-// sharesMatch reports whether a route of a for host has the match of
-// another of its routes for host, or of a servable path of the others'
-// rules for host. Without one, conflicts has nothing to tell a, and
-// Validate neither analyses the others nor orders the host's routes: the
-// common case, checked without allocating.
-func sharesMatch(host string, a *Analysis, others []*networkingv1.Ingress) bool {
-	for i, r := range a.routes {
-		if r.Host != host {
-			continue
-		}
-		for _, q := range a.routes[i+1:] {
-			if q.Host == host && q.Match == r.Match {
-				return true
-			}
-		}
-	}
-	for _, o := range others {
-		for _, rule := range o.Spec.Rules {
-			if rule.Host != host || rule.HTTP == nil {
-				continue
-			}
-			for _, p := range rule.HTTP.Paths {
-				m, problem := Interpret(p.Path, p.PathType)
-				if problem != "" {
-					continue
-				}
-				for _, r := range a.routes {
-					if r.Host == host && r.Match == m {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
+	return hosts
 }

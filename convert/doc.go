@@ -1,0 +1,26 @@
+// Package convert holds the rules that decide which Ingresses are Istio's,
+// what their paths mean, what is wrong with them, and which Istio Gateway
+// and VirtualService objects serve them. It is pure: it never talks to an
+// API server, and reads the cluster only through a View. The webhook, the
+// reconcilers and the CLI all call it, so they can never disagree.
+//
+// Conversion is a pipeline, one file a stage:
+//
+//  1. class.go: which Ingresses are ours (Settings.Ours).
+//  2. path.go and ingress.go: what each path of one of ours means
+//     (Interpret), the pathType a path without one gets (Defaulting), and
+//     the Analysis of the Ingress: its routes, its backends resolved to
+//     destinations, its defaultBackend, and the problems that need no
+//     other Ingress (Settings.Analyze).
+//  3. host.go: the HostTable of each host, computed once from the
+//     analyses of every Ingress on it: the order of its routes, its
+//     conflicts and its fallback.
+//  4. emit.go and names.go: the Istio objects, without side effects: the
+//     Gateway of each Ingress, the VirtualService of each host table, and
+//     their names, labels and annotations.
+//
+// Two entry points run the pipeline: Validate (validate.go) for one
+// Ingress under admission, Convert (convert.go) for a whole Snapshot.
+// view.go says what they read from the cluster; settings.go holds the
+// cluster-level choices.
+package convert

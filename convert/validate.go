@@ -1,0 +1,67 @@
+package convert
+
+import (
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Validate is what the validating webhook asks: every problem of SPEC
+// section 3 for ing, one of ours, including the routes it shares with
+// other Ingresses of ours on its hosts. It reads only the Ingresses on
+// ing's hosts, and those only when a route may conflict.
+func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
+	a := s.Analyze(ing, c)
+	for _, h := range a.Hosts {
+		var others []*networkingv1.Ingress
+		for _, other := range c.HostIngresses(h) {
+			if (other.Namespace != ing.Namespace || other.Name != ing.Name) && s.Ours(other, c) {
+				others = append(others, other)
+			}
+		}
+		if !sharesMatch(h, a, others) {
+			continue
+		}
+		as := []*Analysis{a}
+		for _, other := range others {
+			as = append(as, s.RoutesOf(other, c))
+		}
+		a.Diagnostics.Warnings = append(a.Diagnostics.Warnings, NewHostTable(h, as).warnings(a)...)
+	}
+	return a.Diagnostics
+}
+
+// sharesMatch reports whether a route of a for host has the match of
+// another of its routes for host, or of a servable path of the others'
+// rules for host. Without one, the host's table has no conflict to tell
+// a, and Validate neither analyses the others nor builds the table: the
+// common case, checked without allocating.
+func sharesMatch(host string, a *Analysis, others []*networkingv1.Ingress) bool {
+	for i, r := range a.routes {
+		if r.Host != host {
+			continue
+		}
+		for _, q := range a.routes[i+1:] {
+			if q.Host == host && q.Match == r.Match {
+				return true
+			}
+		}
+	}
+	for _, o := range others {
+		for _, rule := range o.Spec.Rules {
+			if rule.Host != host || rule.HTTP == nil {
+				continue
+			}
+			for _, p := range rule.HTTP.Paths {
+				m, problem := Interpret(p.Path, p.PathType)
+				if problem != "" {
+					continue
+				}
+				for _, r := range a.routes {
+					if r.Host == host && r.Match == m {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
