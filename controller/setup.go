@@ -37,10 +37,8 @@ type Options struct {
 // default. Keys never share an object (an Ingress has its Gateway and
 // status, a host its VirtualService) and a reconcile spends most of its
 // time waiting for the API server to answer its writes, so one worker
-// bounds convergence by write latency. In the load program (test/load, two
-// cores shared with the API server), 1,000 new Ingresses converged 18 s
-// after the first create with one worker, 10.5 s with two, 9 s with four
-// and 8.9 s with eight.
+// bounds convergence by write latency. The load program (test/load)
+// measures convergence; more workers than four gained nothing there.
 const DefaultWorkers = 4
 
 // Setup adds the Gateway/status reconciler (keyed by Ingress) and the
@@ -150,8 +148,8 @@ func (m mapper) allHostsIfMesh(ctx context.Context, o client.Object) []reconcile
 // allIngresses enqueues every Ingress: for the rare cluster-wide changes
 // (an IngressClass, the mesh config, the gateway Service's addresses),
 // which a start sees as adds. The mappers only read what they list, so
-// they list without copies: deep copies of 10,000 Ingresses, several at
-// once, were the peak of a start's memory.
+// they list without copies: deep copies of every Ingress, several lists
+// at once, would be the peak of a start's memory.
 func (m mapper) allIngresses(ctx context.Context, _ client.Object) []reconcile.Request {
 	var list networkingv1.IngressList
 	if err := m.w.client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {

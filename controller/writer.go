@@ -127,8 +127,8 @@ func (w *writer) ours(ing *networkingv1.Ingress) bool {
 
 // report records one Warning event per message on ing, unless the same
 // messages were already reported under key for this generation. Only keys
-// with messages are remembered: an entry for each Ingress without problems
-// held megabytes at 10,000 Ingresses, and forgetting a key whose problems
+// with messages are remembered, so that memory grows with the problems,
+// not with the Ingresses; forgetting a key whose problems
 // are gone reports them again if they come back, as a new digest would.
 func (w *writer) report(ing *networkingv1.Ingress, key, reason string, messages []string) {
 	if len(messages) == 0 {
