@@ -35,7 +35,7 @@ import (
 
 // Options configure New.
 type Options struct {
-	// Settings are SPEC section 1's settings; NewManager checks them.
+	// Settings are SPEC section 1's settings; New checks them.
 	Settings convert.Settings
 	// Host is the address the webhook server listens on; empty for all.
 	Host string
