@@ -356,3 +356,12 @@ func decodeError(err error) string {
 	}
 	return strings.Join(strings.Fields(msg), " ")
 }
+
+// Objects returns the objects of docs, in order.
+func Objects(docs []Document) []runtime.Object {
+	objs := make([]runtime.Object, len(docs))
+	for i, d := range docs {
+		objs[i] = d.Object
+	}
+	return objs
+}
