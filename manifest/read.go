@@ -22,9 +22,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ingressguard/ingressguard/internal/scheme"
 )
 
 // Document is one object read from a manifest.
@@ -40,18 +40,9 @@ type Document struct {
 	Object runtime.Object
 }
 
-// NewScheme returns a scheme with client-go's types and cert-manager's
-// certmanager/v1 types, the types ingressguard reads.
-func NewScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(cmv1.AddToScheme(s))
-	return s
-}
-
 // decoder decodes the kinds we keep, refusing unknown and duplicate fields
 // as `kubectl apply` does by default.
-var decoder = serializer.NewCodecFactory(NewScheme(), serializer.EnableStrict).UniversalDeserializer()
+var decoder = serializer.NewCodecFactory(scheme.New(), serializer.EnableStrict).UniversalDeserializer()
 
 // kept lists the kinds Read keeps, by group and kind, with the version it
 // reads them as and whether they are namespaced.

@@ -16,11 +16,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/ingressguard/ingressguard/internal/scheme"
 	"github.com/ingressguard/ingressguard/manifest"
 )
 
-// scheme holds the types ingressguard reads.
-var scheme = manifest.NewScheme()
+// kinds is the scheme of the objects ingressguard reads.
+var kinds = scheme.New()
 
 // clusterReader connects to the cluster of a kubeconfig, found by the
 // standard client-go rules: the explicit path, else KUBECONFIG, else
@@ -38,7 +39,7 @@ func clusterReader(kubeconfig, kubeContext string) (client.Reader, error) {
 	// logger on a slow cluster.
 	cfg.WarningHandlerWithContext = rest.NoWarnings{}
 	ctrllog.SetLogger(logr.Discard())
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: kinds})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the cluster at %s: %w", cfg.Host, err)
 	}

@@ -30,7 +30,7 @@ func TestReadCluster(t *testing.T) {
 		&cmv1.Certificate{ObjectMeta: om("istio-system", "web"), Spec: cmv1.CertificateSpec{SecretName: "issued-tls"}},
 		&cmv1.Certificate{ObjectMeta: om("shop", "elsewhere"), Spec: cmv1.CertificateSpec{SecretName: "elsewhere-tls"}},
 	}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+	c := fake.NewClientBuilder().WithScheme(kinds).WithObjects(objs...).Build()
 	docs, err := readCluster(t.Context(), c, "istio-system")
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestReadClusterFailures(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := fake.NewClientBuilder().WithScheme(scheme).
+			c := fake.NewClientBuilder().WithScheme(kinds).
 				WithObjects(&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}).
 				WithInterceptorFuncs(interceptor.Funcs{List: func(ctx context.Context, c client.WithWatch, l client.ObjectList, opts ...client.ListOption) error {
 					if err := tt.fail(l); err != nil {

@@ -129,7 +129,7 @@ type objectKey struct {
 
 func keyOf(o runtime.Object) objectKey {
 	k := objectKey{kind: fmt.Sprintf("%T", o)}
-	if gvks, _, err := scheme.ObjectKinds(o); err == nil {
+	if gvks, _, err := kinds.ObjectKinds(o); err == nil {
 		k.kind = gvks[0].Kind
 	}
 	if m, ok := o.(metav1.Object); ok {
