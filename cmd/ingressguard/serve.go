@@ -98,6 +98,9 @@ func (o *serveOptions) run(ctx context.Context) error {
 	ctrllog.SetLogger(log)
 	klog.SetLogger(log.WithName("client-go"))
 	log = log.WithName("serve")
+	if err := o.settings.Check(); err != nil {
+		return err
+	}
 	if o.certDir == "" {
 		return fmt.Errorf("--cert-dir is required: the webhook server needs its certificate tls.crt and key tls.key")
 	}
