@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
@@ -119,5 +120,44 @@ func TestListFailures(t *testing.T) {
 				t.Errorf("error = %v, want one starting with %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestListReadsWhatTheCacheHolds: List lists every kind that CacheObjects
+// caches, in the same namespaces, so that the CLI and the server judge
+// Ingresses against the same objects.
+func TestListReadsWhatTheCacheHolds(t *testing.T) {
+	o := Options{GatewayNamespace: "istio-system", CertManager: true}
+	s := scheme.New()
+	listed := map[schema.GroupVersionKind]string{} // namespace listed in, "" for all
+	c := fake.NewClientBuilder().WithScheme(s).
+		WithInterceptorFuncs(interceptor.Funcs{List: func(ctx context.Context, c client.WithWatch, l client.ObjectList, opts ...client.ListOption) error {
+			gvk, err := apiutil.GVKForObject(l, s)
+			if err != nil {
+				return err
+			}
+			listed[gvk.GroupVersion().WithKind(strings.TrimSuffix(gvk.Kind, "List"))] = (&client.ListOptions{}).ApplyOptions(opts).Namespace
+			return c.List(ctx, l, opts...)
+		}}).Build()
+	if _, err := List(t.Context(), c, o); err != nil {
+		t.Fatal(err)
+	}
+	for obj, by := range CacheObjects(o) {
+		gvk, err := apiutil.GVKForObject(obj, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns, ok := listed[gvk]
+		if !ok {
+			t.Errorf("the cache holds %s, but List does not list it", gvk.Kind)
+			continue
+		}
+		want := ""
+		for n := range by.Namespaces {
+			want = n
+		}
+		if ns != want {
+			t.Errorf("List lists %s in namespace %q, the cache holds them from %q", gvk.Kind, ns, want)
+		}
 	}
 }
