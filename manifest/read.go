@@ -22,9 +22,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ingressguard/ingressguard/internal/scheme"
 )
 
 // Document is one object read from a manifest.
@@ -40,18 +41,9 @@ type Document struct {
 	Object runtime.Object
 }
 
-// NewScheme returns a scheme with client-go's types and cert-manager's
-// certmanager/v1 types, the types ingressguard reads.
-func NewScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(cmv1.AddToScheme(s))
-	return s
-}
-
 // decoder decodes the kinds we keep, refusing unknown and duplicate fields
 // as `kubectl apply` does by default.
-var decoder = serializer.NewCodecFactory(NewScheme(), serializer.EnableStrict).UniversalDeserializer()
+var decoder = serializer.NewCodecFactory(scheme.New(), serializer.EnableStrict).UniversalDeserializer()
 
 // kept lists the kinds Read keeps, by group and kind, with the version it
 // reads them as and whether they are namespaced.
@@ -126,54 +118,47 @@ type chunk struct {
 	json []byte
 }
 
-// splitYAML cuts data at lines that are "---" (optionally followed by a
-// comment), as kubectl does, and converts each document to JSON.
+// splitYAML cuts data into documents with apimachinery's YAMLReader, which
+// splits at lines that are "---" (optionally followed by a comment) as
+// kubectl does, and converts each document to JSON. It follows the lines
+// of data to name each document's first line: the reader returns every
+// line of a document, ending in "\n", and skips only the separators.
 func splitYAML(source string, data []byte) ([]chunk, error) {
-	var (
-		chunks []chunk
-		buf    bytes.Buffer
-		start  = 1 // first line of the document in buf
-		line   = 0
-	)
-	flush := func() error {
-		if buf.Len() == 0 {
-			return nil
+	var chunks []chunk
+	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	pos, line := 0, 1 // the first line not yet read: its offset in data, its number
+	next := func() {
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			pos += i + 1
+		} else {
+			pos = len(data)
 		}
-		at := location{source: source, index: len(chunks) + 1, line: start, item: -1}
-		j, err := yaml.YAMLToJSONStrict(buf.Bytes())
+		line++
+	}
+	for {
+		doc, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			return chunks, nil
+		}
 		if err != nil {
-			return at.errorf("invalid YAML: %s", yamlError(err, start))
+			// The only error of a reader of bytes: a separator followed by
+			// something else than a comment, ending the document that
+			// starts at line.
+			return nil, fmt.Errorf("%s: document %d (line %d): %s: \"---\" must be alone on its line", source, len(chunks)+1, line, yamlError(err, 1))
+		}
+		for bytes.HasPrefix(data[pos:], []byte("---")) {
+			next()
+		}
+		at := location{source: source, index: len(chunks) + 1, line: line, item: -1}
+		for range bytes.Count(doc, []byte("\n")) {
+			next()
+		}
+		j, err := yaml.YAMLToJSONStrict(doc)
+		if err != nil {
+			return nil, at.errorf("invalid YAML: %s", yamlError(err, at.line))
 		}
 		chunks = append(chunks, chunk{at: at, json: j})
-		buf.Reset()
-		return nil
 	}
-	rd := bufio.NewReader(bytes.NewReader(data))
-	for {
-		text, err := rd.ReadBytes('\n')
-		if len(text) > 0 {
-			line++
-			if rest, ok := bytes.CutPrefix(text, []byte("---")); ok {
-				rest = bytes.TrimSpace(rest)
-				if len(rest) > 0 && rest[0] != '#' {
-					return nil, fmt.Errorf("%s: line %d: invalid document separator %q: \"---\" must be alone on its line", source, line, bytes.TrimSpace(text))
-				}
-				if err := flush(); err != nil {
-					return nil, err
-				}
-				start = line + 1
-			} else {
-				buf.Write(text)
-			}
-		}
-		if err != nil { // io.EOF: bytes.Reader fails in no other way
-			break
-		}
-	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return chunks, nil
 }
 
 // yamlLine finds the line numbers in YAML parser messages.
@@ -355,4 +340,13 @@ func decodeError(err error) string {
 		msg = strings.TrimPrefix(msg, "strict decoding error: ")
 	}
 	return strings.Join(strings.Fields(msg), " ")
+}
+
+// Objects returns the objects of docs, in order.
+func Objects(docs []Document) []runtime.Object {
+	objs := make([]runtime.Object, len(docs))
+	for i, d := range docs {
+		objs[i] = d.Object
+	}
+	return objs
 }

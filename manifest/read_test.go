@@ -267,7 +267,11 @@ func TestReadErrors(t *testing.T) {
 	}, {
 		name:  "document separator followed by content",
 		input: classYAML + "--- kind: Service\n",
-		want:  `in.yaml: line 7: invalid document separator "--- kind: Service": "---" must be alone on its line`,
+		want:  `in.yaml: document 1 (line 1): invalid Yaml document separator: kind: Service: "---" must be alone on its line`,
+	}, {
+		name:  "document separator followed by content after an empty document",
+		input: classYAML + "---\n# nothing\n--- kind: Service\n",
+		want:  `in.yaml: document 2 (line 7): invalid Yaml document separator: kind: Service: "---" must be alone on its line`,
 	}, {
 		name:  "invalid JSON",
 		input: "{\"apiVersion\": \"v1\",\n \"kind\": \"Service\"\n \"metadata\": {}}",

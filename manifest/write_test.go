@@ -25,7 +25,7 @@ func istioObjects(t *testing.T) []runtime.Object {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := convert.DefaultSettings().Convert(SnapshotOf(docs, "istio-system"))
+	res := convert.DefaultSettings().Convert(convert.NewSnapshot(Objects(docs), "istio-system"))
 	if len(res.Gateways) != 1 || len(res.VirtualServices) != 1 {
 		t.Fatalf("got %d Gateways and %d VirtualServices, want 1 each", len(res.Gateways), len(res.VirtualServices))
 	}

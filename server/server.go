@@ -13,10 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
-	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,8 +25,8 @@ import (
 
 	"github.com/ingressguard/ingressguard/controller"
 	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/internal/scheme"
 	"github.com/ingressguard/ingressguard/lookup"
-	"github.com/ingressguard/ingressguard/manifest"
 	"github.com/ingressguard/ingressguard/webhook"
 )
 
@@ -66,14 +63,6 @@ type Options struct {
 
 // LeaderElectionID names the Lease the replicas compete for.
 const LeaderElectionID = "ingressguard-leader"
-
-// NewScheme has the types the manager reads and writes: client-go's,
-// cert-manager's Certificates and Istio's networking/v1 objects.
-func NewScheme() *runtime.Scheme {
-	s := manifest.NewScheme()
-	utilruntime.Must(istionet.AddToScheme(s))
-	return s
-}
 
 // CacheOptions is the configuration of the manager's cache, and its only
 // owner: managedFields stripped from every object, what the lookups read
@@ -126,7 +115,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	lo := lookup.Options{GatewayNamespace: o.Settings.GatewayNamespace, CertManager: certManager}
 
 	mgr, err := manager.New(cfg, manager.Options{
-		Scheme:                        NewScheme(),
+		Scheme:                        scheme.New(),
 		Cache:                         CacheOptions(o.Settings, lo, o.Reconcile),
 		NewCache:                      lookup.NewCache,
 		LeaderElection:                o.Reconcile && o.LeaderElection,

@@ -78,7 +78,11 @@ var (
 var ingressDecoder = decoderOf(networkingv1.AddToScheme)
 
 // decoderOf is the API machinery's universal deserializer for the types
-// that add registers, and no others.
+// that add registers, and no others. The webhook's decoders are allow-lists
+// for hostile input, not ingressguard's scheme (internal/scheme): with
+// every type of that scheme, an Ingress review carrying a Pod would decode
+// and be refused as the wrong kind rather than as undecodable, changing the
+// refusal's message and metrics reason.
 func decoderOf(add func(*runtime.Scheme) error) runtime.Decoder {
 	s := runtime.NewScheme()
 	utilruntime.Must(add(s))

@@ -60,7 +60,7 @@ func (c *conversion) run(cmd *cobra.Command) (*input, *convert.Result, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	snap := manifest.SnapshotOf(in.docs, c.settings.GatewayNamespace)
+	snap := convert.NewSnapshot(manifest.Objects(in.docs), c.settings.GatewayNamespace)
 	notes := slices.Clone(in.notes)
 	if n := c.assumeInstalledClass(&snap); n != "" {
 		notes = append(notes, n)

@@ -14,19 +14,23 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/ingressguard/ingressguard/internal/scheme"
 	"github.com/ingressguard/ingressguard/manifest"
 )
+
+// kinds is the scheme of the objects ingressguard reads, for their kinds.
+var kinds = scheme.New()
 
 // clusterSource is the Source of documents read from the API server.
 const clusterSource = "cluster"
 
 // inputOptions are the flags that say what to read.
 type inputOptions struct {
-	files      []string
-	kubeconfig string
-	context    string
-	cluster    bool
+	files   []string
+	kube    *genericclioptions.ConfigFlags
+	cluster bool
 }
 
 func (o *inputOptions) bind(fs *pflag.FlagSet) {
@@ -34,13 +38,12 @@ func (o *inputOptions) bind(fs *pflag.FlagSet) {
 		"read manifests from `FILE`: a file, a directory (every *.yaml, *.yml and *.json file in it, recursively) or - for standard input; repeat to read several")
 	fs.BoolVar(&o.cluster, "cluster", false,
 		"read the cluster of the current kubeconfig context (KUBECONFIG or ~/.kube/config)")
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "read the cluster of the kubeconfig `FILE`")
-	fs.StringVar(&o.context, "context", "", "read the cluster of the kubeconfig context `NAME`")
+	o.kube = bindKubeconfig(fs, "read the cluster of the kubeconfig `FILE`", "read the cluster of the kubeconfig context `NAME`")
 }
 
 // readsCluster reports whether a flag asks to read the cluster.
 func (o *inputOptions) readsCluster() bool {
-	return o.cluster || o.kubeconfig != "" || o.context != ""
+	return o.cluster || *o.kube.KubeConfig != "" || *o.kube.Context != ""
 }
 
 // input is everything read, in order: the cluster's objects first, then
@@ -80,11 +83,7 @@ func (o *inputOptions) load(ctx context.Context, stdin io.Reader, gatewayNamespa
 		return nil
 	}
 	if o.readsCluster() {
-		c, err := clusterReader(o.kubeconfig, o.context)
-		if err != nil {
-			return nil, err
-		}
-		docs, err := readCluster(ctx, c, gatewayNamespace)
+		docs, err := readCluster(ctx, o.kube, gatewayNamespace)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +128,7 @@ type objectKey struct {
 
 func keyOf(o runtime.Object) objectKey {
 	k := objectKey{kind: fmt.Sprintf("%T", o)}
-	if gvks, _, err := scheme.ObjectKinds(o); err == nil {
+	if gvks, _, err := kinds.ObjectKinds(o); err == nil {
 		k.kind = gvks[0].Kind
 	}
 	if m, ok := o.(metav1.Object); ok {

@@ -358,7 +358,7 @@ func TestBadInput(t *testing.T) {
 	}, {
 		name: "bad mode",
 		args: []string{"check", "-f", "-", "--ingress-controller-mode", "OFF"},
-		want: `invalid argument "OFF" for "--ingress-controller-mode" flag: must be STRICT or DEFAULT (see ingressguard check --help)`,
+		want: `invalid settings: ingress controller mode "OFF": must be STRICT or DEFAULT`,
 	}, {
 		name: "bad selector",
 		args: []string{"convert", "-f", "-", "--gateway-selector", "istio"},

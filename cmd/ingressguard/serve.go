@@ -8,10 +8,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/klog/v2"
-	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -23,7 +21,7 @@ import (
 // serveOptions are the flags of `ingressguard serve`.
 type serveOptions struct {
 	settings    convert.Settings
-	kubeconfig  string
+	kube        *genericclioptions.ConfigFlags
 	webhookHost string
 	webhookPort int
 	certDir     string
@@ -64,8 +62,9 @@ are reloaded when the files change. Prometheus metrics are served on
 decisions), liveness and readiness on --health-addr at /healthz and /readyz
 (ready once the webhook server answers and the cluster state is loaded).
 
-The cluster is reached with --kubeconfig, else KUBECONFIG, else the in-cluster
-service account, else ~/.kube/config. IngressClasses, Services and Ingresses
+The cluster is that of --kubeconfig, else KUBECONFIG, else ~/.kube/config,
+at its current context or --context, as for kubectl; without any kubeconfig,
+that of the pod's service account. IngressClasses, Services and Ingresses
 are watched in all namespaces; Secrets (names only, never their data) and
 cert-manager Certificates only in --gateway-namespace.`,
 		Example: `  ingressguard serve --cert-dir /tls
@@ -75,7 +74,8 @@ cert-manager Certificates only in --gateway-namespace.`,
 	}
 	fs := cmd.Flags()
 	bindSettings(fs, &o.settings)
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster (default: KUBECONFIG, then in-cluster, then ~/.kube/config)")
+	o.kube = bindKubeconfig(fs, "kubeconfig `FILE` of the cluster (default: KUBECONFIG, then ~/.kube/config, then the pod's service account)",
+		"context `NAME` of the kubeconfig to use (default: its current context)")
 	fs.StringVar(&o.webhookHost, "webhook-host", "", "address the webhook server listens on (default: all)")
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "HTTPS port of the webhook server")
 	fs.StringVar(&o.certDir, "cert-dir", "", "folder holding the webhook server's certificate tls.crt and key tls.key (required)")
@@ -98,10 +98,13 @@ func (o *serveOptions) run(ctx context.Context) error {
 	ctrllog.SetLogger(log)
 	klog.SetLogger(log.WithName("client-go"))
 	log = log.WithName("serve")
+	if err := o.settings.Check(); err != nil {
+		return err
+	}
 	if o.certDir == "" {
 		return fmt.Errorf("--cert-dir is required: the webhook server needs its certificate tls.crt and key tls.key")
 	}
-	cfg, err := o.restConfig()
+	cfg, err := restConfig(o.kube)
 	if err != nil {
 		return err
 	}
@@ -144,21 +147,4 @@ func (o *serveOptions) logger() (logr.Logger, error) {
 		return logr.Logger{}, fmt.Errorf("--log-format %q: must be json or console", o.logFormat)
 	}
 	return zap.New(opts...), nil
-}
-
-// restConfig loads --kubeconfig, or controller-runtime's default
-// (KUBECONFIG, in-cluster, ~/.kube/config).
-func (o *serveOptions) restConfig() (*rest.Config, error) {
-	if o.kubeconfig == "" {
-		cfg, err := config.GetConfig()
-		if err != nil {
-			return nil, fmt.Errorf("finding the cluster: %w; pass --kubeconfig", err)
-		}
-		return cfg, nil
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
-	if err != nil {
-		return nil, fmt.Errorf("loading --kubeconfig %s: %w", o.kubeconfig, err)
-	}
-	return cfg, nil
 }

@@ -36,9 +36,9 @@ func TestBindSettings(t *testing.T) {
 		args: []string{"--ingress-controller-mode", "default"},
 		want: func(s *convert.Settings) { s.Mode = convert.ModeDefault },
 	}, {
-		name: "unknown mode",
-		args: []string{"--ingress-controller-mode", "OFF"},
-		err:  `invalid argument "OFF" for "--ingress-controller-mode" flag: must be STRICT or DEFAULT`,
+		name: "unknown mode, refused by Settings.Check",
+		args: []string{"--ingress-controller-mode", "off"},
+		want: func(s *convert.Settings) { s.Mode = "OFF" },
 	}, {
 		name: "selector without value",
 		args: []string{"--gateway-selector", "istio"},

@@ -23,17 +23,16 @@ import (
 	"sync"
 	"testing"
 
-	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
-	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ingressguard/ingressguard/internal/scheme"
 )
 
 const (
@@ -79,19 +78,12 @@ type Env struct {
 	tmpDir string
 }
 
-// NewScheme returns a scheme with client-go's types, apiextensions/v1, Istio
-// networking/v1 and cert-manager v1.
+// NewScheme returns ingressguard's scheme (internal/scheme) with
+// apiextensions/v1 added, for the tests that install CRDs.
 func NewScheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{
-		clientgoscheme.AddToScheme,
-		apiextensionsv1.AddToScheme,
-		istionetworkingv1.AddToScheme,
-		certmanagerv1.AddToScheme,
-	} {
-		if err := add(s); err != nil {
-			return nil, err
-		}
+	s := scheme.New()
+	if err := apiextensionsv1.AddToScheme(s); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -1,0 +1,31 @@
+// Package scheme builds the one runtime.Scheme of ingressguard: the types it
+// reads and writes, for every client, cache, codec and decoder of the
+// module.
+package scheme
+
+import (
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+)
+
+// New returns a scheme with client-go's types (Ingresses, IngressClasses,
+// Services, Secrets, Leases, AdmissionReviews), cert-manager's
+// certmanager/v1 types (Certificates) and Istio's networking/v1 types
+// (Gateways, VirtualServices). Each call returns a new scheme, which the
+// caller may extend.
+func New() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{
+		clientgoscheme.AddToScheme,
+		cmv1.AddToScheme,
+		istionet.AddToScheme,
+	} {
+		// The AddToScheme functions of generated types fail only on
+		// conflicting registrations, a programming error.
+		utilruntime.Must(add(s))
+	}
+	return s
+}
