@@ -45,7 +45,7 @@ func goldenInput(t testing.TB, dir string) (convert.Settings, convert.Snapshot) 
 	if strings.HasSuffix(dir, "-default-mode") {
 		s.Mode = convert.ModeDefault
 	}
-	return s, manifest.SnapshotOf(docs, s.GatewayNamespace)
+	return s, convert.NewSnapshot(manifest.Objects(docs), s.GatewayNamespace)
 }
 
 // goldenOutput converts one golden case's input into its Istio YAML and its

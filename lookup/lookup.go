@@ -1,4 +1,5 @@
-// Package lookup answers the convert.View questions of admission from a
+// Package lookup is what ingressguard reads from a cluster, in one place.
+// For serve, it answers the convert.View questions of admission from a
 // controller-runtime informer cache, so that no admission request makes an
 // API call:
 //
@@ -12,6 +13,10 @@
 //
 // Wire it into a manager in two steps: CacheObjects when building the
 // manager's cache (server.CacheOptions), New before starting it.
+//
+// For the CLI's --cluster, Read lists the same kinds in the same
+// namespaces once (read.go), and CertManagerServed is the one test of
+// whether cert-manager is installed.
 package lookup
 
 import (
