@@ -110,7 +110,7 @@ func checkSyntax(path string, legacy bool) string {
 		if i >= 0 && (star < 0 || i < star) {
 			c = path[i : i+1]
 		}
-		if c == "?" && strings.IndexAny(path, strings.ReplaceAll(regexChars, "?", "")) < 0 && star < 0 {
+		if c == "?" && !strings.ContainsAny(path, strings.ReplaceAll(regexChars, "?", "")) && star < 0 {
 			return `"?" starts the query string, and Envoy matches the path without its query, so this path can never match; remove the "?" and what follows it`
 		}
 		return regexProblem(path, c, legacy)

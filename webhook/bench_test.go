@@ -65,7 +65,7 @@ func reviewBody(b *testing.B, ing *networkingv1.Ingress, update bool) []byte {
 	ing.Labels = map[string]string{"app.kubernetes.io/name": "httpbin", "app.kubernetes.io/instance": "httpbin", "app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "httpbin-1.4.2"}
 	ing.Annotations = map[string]string{"meta.helm.sh/release-name": "httpbin", "meta.helm.sh/release-namespace": "default"}
 	ing.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "helm", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "networking.k8s.io/v1", Time: &now,
-		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:annotations":{".":{},"f:meta.helm.sh/release-name":{},"f:meta.helm.sh/release-namespace":{}},"f:labels":{".":{},"f:app.kubernetes.io/instance":{},"f:app.kubernetes.io/managed-by":{},"f:app.kubernetes.io/name":{},"f:helm.sh/chart":{}}},"f:spec":{"f:ingressClassName":{},"f:rules":{},"f:tls":{}}}`)}}}
+		FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:annotations":{".":{},"f:meta.helm.sh/release-name":{},"f:meta.helm.sh/release-namespace":{}},"f:labels":{".":{},"f:app.kubernetes.io/instance":{},"f:app.kubernetes.io/managed-by":{},"f:app.kubernetes.io/name":{},"f:helm.sh/chart":{}}},"f:spec":{"f:ingressClassName":{},"f:rules":{},"f:tls":{}}}`)}}
 	req := request(b, admissionv1.Create, ing)
 	req.UserInfo = authenticationv1.UserInfo{Username: "system:serviceaccount:flux-system:helm-controller", Groups: []string{"system:serviceaccounts", "system:authenticated"}}
 	req.Options = runtime.RawExtension{Raw: []byte(`{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1","fieldManager":"helm"}`)}

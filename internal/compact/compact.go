@@ -47,10 +47,11 @@ func (s *Strings) Add(fields ...*string) {
 }
 
 // Meta adds the strings of the kind and of the identity of an object:
-// kind, apiVersion, name, generateName, namespace, selfLink, UID and
-// resourceVersion; its labels and annotations are left to Map.
+// kind, apiVersion, name, generateName, namespace, UID and resourceVersion
+// (not the deprecated selfLink, which the API server no longer sets); its
+// labels and annotations are left to Map.
 func (s *Strings) Meta(t *metav1.TypeMeta, m *metav1.ObjectMeta) {
-	s.Add(&t.Kind, &t.APIVersion, &m.Name, &m.GenerateName, &m.Namespace, &m.SelfLink, (*string)(&m.UID), &m.ResourceVersion)
+	s.Add(&t.Kind, &t.APIVersion, &m.Name, &m.GenerateName, &m.Namespace, (*string)(&m.UID), &m.ResourceVersion)
 }
 
 // Map makes Pack set *dst to a copy of m whose keys and values are in the

@@ -221,8 +221,8 @@ func reviewBodies(count, hosts int, legacy bool) ([][]byte, error) {
 		ing.Generation = 1
 		ing.ManagedFields = []metav1.ManagedFieldsEntry{{
 			Manager: "kubectl-client-side-apply", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "networking.k8s.io/v1",
-			Time: &created, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(
-				`{"f:metadata":{"f:annotations":{".":{},"f:meta.helm.sh/release-name":{},"f:meta.helm.sh/release-namespace":{}},"f:labels":{".":{},"f:app.kubernetes.io/instance":{},"f:app.kubernetes.io/managed-by":{},"f:app.kubernetes.io/name":{},"f:helm.sh/chart":{},"f:load.ingressguard.io/webhook":{}}},"f:spec":{"f:ingressClassName":{},"f:rules":{},"f:tls":{}}}`)},
+			Time: &created, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(
+				`{"f:metadata":{"f:annotations":{".":{},"f:meta.helm.sh/release-name":{},"f:meta.helm.sh/release-namespace":{}},"f:labels":{".":{},"f:app.kubernetes.io/instance":{},"f:app.kubernetes.io/managed-by":{},"f:app.kubernetes.io/name":{},"f:helm.sh/chart":{},"f:load.ingressguard.io/webhook":{}}},"f:spec":{"f:ingressClassName":{},"f:rules":{},"f:tls":{}}}`),
 		}}
 		obj, err := json.Marshal(ing)
 		if err != nil {

@@ -150,9 +150,6 @@ func (p *proc) waitReady(ctx context.Context) error {
 	})
 }
 
-// cpu returns the user and system CPU time the process has used.
-func (p *proc) cpu() (time.Duration, error) { return pidCPU(p.cmd.Process.Pid) }
-
 // metrics scrapes serve's /metrics.
 func (p *proc) metrics() (map[string]*dto.MetricFamily, error) {
 	resp, err := local.Get("http://" + p.metricsAddr + "/metrics")
