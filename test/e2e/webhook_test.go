@@ -1,6 +1,6 @@
 // Package e2e_test drives the real kubectl against a real kube-apiserver
 // whose admission webhooks are served by ingressguard's manager, running in
-// the test process, and registered through webhook.Configurations.
+// the test process, and registered through envtest.Webhooks.
 package e2e_test
 
 import (
@@ -15,11 +15,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -27,7 +25,6 @@ import (
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
-	"github.com/ingressguard/ingressguard/webhook"
 )
 
 // harness is a control plane with ingressguard's webhooks registered and
@@ -55,18 +52,11 @@ func poll(t *testing.T, what string, cond func() bool) {
 // /readyz says the webhooks can answer.
 func start(t *testing.T) *harness {
 	settings := convert.DefaultSettings()
-	port := envtest.FreePort(t)
-	mutating, validating := webhook.Configurations(webhook.ConfigOptions{
-		Name:     "ingressguard",
-		Settings: settings,
-		URL:      fmt.Sprintf("https://127.0.0.1:%d", port),
-	})
-	env := envtest.StartT(t, envtest.Options{WebhookInstallOptions: crenvtest.WebhookInstallOptions{
-		MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutating},
-		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validating},
-		LocalServingHost:   "127.0.0.1",
-		LocalServingPort:   port,
-	}})
+	hooks, err := envtest.Webhooks(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := envtest.StartT(t, envtest.Options{WebhookInstallOptions: hooks})
 	wio := env.Environment.WebhookInstallOptions
 
 	logs := &envtest.Logs{}
@@ -100,7 +90,7 @@ func start(t *testing.T) *harness {
 			t.Errorf("manager: %v", err)
 		}
 	})
-	poll(t, "/readyz", func() bool {
+	poll(t, "/readyz to answer 200", func() bool {
 		resp, err := http.Get("http://" + healthAddr + "/readyz")
 		if err != nil {
 			return false

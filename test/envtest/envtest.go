@@ -6,6 +6,10 @@
 // Binaries come from KUBEBUILDER_ASSETS or, when unset, from
 // hack/envtest-assets.sh, which builds them from Go modules and caches them.
 // CRDs are read from the module cache of the versions in go.mod.
+//
+// Programs (hack/dev, test/load) import this package too, so it does not
+// import package testing: the helpers for tests take a TB, which
+// *testing.T and *testing.B satisfy.
 package envtest
 
 import (
@@ -21,10 +25,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -34,6 +38,9 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/webhook"
 )
 
 const (
@@ -56,6 +63,31 @@ type Options struct {
 	// APIServerFlags are extra kube-apiserver flags, name without the
 	// leading dashes to value.
 	APIServerFlags map[string]string
+}
+
+// Webhooks returns the WebhookInstallOptions that make Start register
+// ingressguard's webhook configurations for settings
+// (webhook.Configurations) with the API server, calling a webhook server at
+// a free port of 127.0.0.1. After Start, Env.Environment.WebhookInstallOptions
+// holds that host and port, and LocalServingCertDir, the folder of the
+// serving certificate (tls.crt, tls.key) the server must use, which Stop
+// removes.
+func Webhooks(settings convert.Settings) (crenvtest.WebhookInstallOptions, error) {
+	port, err := freePort()
+	if err != nil {
+		return crenvtest.WebhookInstallOptions{}, err
+	}
+	mutating, validating := webhook.Configurations(webhook.ConfigOptions{
+		Name:     "ingressguard",
+		Settings: settings,
+		URL:      "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+	})
+	return crenvtest.WebhookInstallOptions{
+		MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutating},
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validating},
+		LocalServingHost:   "127.0.0.1",
+		LocalServingPort:   port,
+	}, nil
 }
 
 // Env is a running test control plane.
@@ -170,10 +202,19 @@ func (e *Env) setup(ctx context.Context) error {
 	return nil
 }
 
+// TB is the part of testing.TB that the helpers for tests use.
+type TB interface {
+	Helper()
+	Context() context.Context
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // StartT is Start for tests: it fails the test (t.Fatal) if the env cannot be
 // started, including when the binaries are missing, and stops the env in
 // t.Cleanup.
-func StartT(t testing.TB, opts Options) *Env {
+func StartT(t TB, opts Options) *Env {
 	t.Helper()
 	e, err := Start(t.Context(), opts)
 	if err != nil {
@@ -290,22 +331,41 @@ func crdPaths(ctx context.Context, root string) ([]string, error) {
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on right
-// now, for a server a test starts a moment later. It is taken below the
-// kernel's ephemeral range (32768 and up on Linux), where the outgoing
-// connections of other tests, which the kernel numbers from that range,
-// cannot take it in the meantime; :0 would hand out an ephemeral port.
-func FreePort(t testing.TB) int {
+// now, for a server a test starts a moment later, failing the test if there
+// is none. See FreeAddr.
+func FreePort(t TB) int {
 	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return port
+}
+
+// FreeAddr returns 127.0.0.1:port for a port that nothing listens on right
+// now, for a server started a moment later. The port is taken below the
+// kernel's ephemeral range (32768 and up on Linux), where the outgoing
+// connections of other processes, which the kernel numbers from that range,
+// cannot take it in the meantime; :0 would hand out an ephemeral port.
+func FreeAddr() (string, error) {
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+}
+
+// freePort is FreeAddr's port.
+func freePort() (int, error) {
 	for range 100 {
 		port := 20000 + rand.IntN(12000)
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err == nil {
 			l.Close()
-			return port
+			return port, nil
 		}
 	}
-	t.Fatal("no free TCP port on 127.0.0.1 between 20000 and 32000")
-	return 0
+	return 0, errors.New("no free TCP port on 127.0.0.1 between 20000 and 32000")
 }
 
 // Logs collects the logs of the components a test runs in its process, to
