@@ -140,22 +140,6 @@ func ptr[T any](v T) *T { return &v }
 
 const gwNS = "istio-system"
 
-// eventually retries check until it passes or 30 s have gone.
-func eventually(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // steady asserts that check keeps passing for a while, for "nothing happens".
 func steady(t *testing.T, what string, check func() error) {
 	t.Helper()
@@ -298,7 +282,7 @@ func TestSeedMatchesConvert(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(docs[1]), &wantVS); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the Gateway equals convert's", func() error {
+	envtest.Eventually(t, "the Gateway equals convert's", func() error {
 		var gw istionet.Gateway
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(&wantGW), &gw); err != nil {
 			return err
@@ -308,7 +292,7 @@ func TestSeedMatchesConvert(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, "the VirtualService equals convert's", func() error {
+	envtest.Eventually(t, "the VirtualService equals convert's", func() error {
 		var vs istionet.VirtualService
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(&wantVS), &vs); err != nil {
 			return err

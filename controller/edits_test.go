@@ -39,7 +39,7 @@ func TestEditsConverge(t *testing.T) {
 	if err := env.Client.Create(ctx, ing); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "first conversion", wantRoutes(env, "shop.example.com", "=/api,/api/*->api:8080 /*->web:80"))
+	envtest.Eventually(t, "first conversion", wantRoutes(env, "shop.example.com", "=/api,/api/*->api:8080 /*->web:80"))
 
 	update := func(edit func(*networkingv1.Ingress)) {
 		t.Helper()
@@ -56,15 +56,15 @@ func TestEditsConverge(t *testing.T) {
 		i.Spec.Rules[0].HTTP.Paths = append(i.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{Path: "/healthz", PathType: &pt,
 			Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 81}}}})
 	})
-	eventually(t, "new path", wantRoutes(env, "shop.example.com", "=/healthz->web:81 =/api,/api/*->api:8080 /*->web:80"))
+	envtest.Eventually(t, "new path", wantRoutes(env, "shop.example.com", "=/healthz->web:81 =/api,/api/*->api:8080 /*->web:80"))
 
 	update(func(i *networkingv1.Ingress) {
 		r := *i.Spec.Rules[0].DeepCopy()
 		r.Host = "www.example.com"
 		i.Spec.Rules = append(i.Spec.Rules, r)
 	})
-	eventually(t, "new host", wantRoutes(env, "www.example.com", "=/healthz->web:81 =/api,/api/*->api:8080 /*->web:80"))
-	eventually(t, "Gateway serves the new host", func() error {
+	envtest.Eventually(t, "new host", wantRoutes(env, "www.example.com", "=/healthz->web:81 =/api,/api/*->api:8080 /*->web:80"))
+	envtest.Eventually(t, "Gateway serves the new host", func() error {
 		gw, err := gateway(env, "shop", "web")
 		if err != nil {
 			return err
@@ -76,12 +76,12 @@ func TestEditsConverge(t *testing.T) {
 	})
 
 	update(func(i *networkingv1.Ingress) { i.Spec.Rules = i.Spec.Rules[1:] })
-	eventually(t, "removed host's VirtualService deleted", gone(func() error { _, err := virtualService(env, "shop.example.com"); return err }))
+	envtest.Eventually(t, "removed host's VirtualService deleted", gone(func() error { _, err := virtualService(env, "shop.example.com"); return err }))
 
 	update(func(i *networkingv1.Ingress) {
 		i.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"www.example.com"}, SecretName: "www-tls"}}
 	})
-	eventually(t, "TLS server added", func() error {
+	envtest.Eventually(t, "TLS server added", func() error {
 		gw, err := gateway(env, "shop", "web")
 		if err != nil {
 			return err
@@ -97,13 +97,13 @@ func TestEditsConverge(t *testing.T) {
 	if err := env.Client.Update(ctx, svc); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "named port re-resolved", wantRoutes(env, "www.example.com", "=/healthz->web:81 =/api,/api/*->api:9090 /*->web:80"))
+	envtest.Eventually(t, "named port re-resolved", wantRoutes(env, "www.example.com", "=/healthz->web:81 =/api,/api/*->api:9090 /*->web:80"))
 
 	if err := env.Client.Delete(ctx, ing); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "VirtualService deleted with the Ingress", gone(func() error { _, err := virtualService(env, "www.example.com"); return err }))
-	eventually(t, "Gateway deleted with the Ingress", gone(func() error { _, err := gateway(env, "shop", "web"); return err }))
+	envtest.Eventually(t, "VirtualService deleted with the Ingress", gone(func() error { _, err := virtualService(env, "www.example.com"); return err }))
+	envtest.Eventually(t, "Gateway deleted with the Ingress", gone(func() error { _, err := gateway(env, "shop", "web"); return err }))
 }
 
 // TestSharedHost: a VirtualService shared by two Ingresses in two namespaces
@@ -120,8 +120,8 @@ func TestSharedHost(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "both Ingresses' routes", wantRoutes(env, "api.example.com", "=/orders,/orders/*->orders:80 =/users,/users/*->users:80"))
-	eventually(t, "bound to both Gateways", func() error {
+	envtest.Eventually(t, "both Ingresses' routes", wantRoutes(env, "api.example.com", "=/orders,/orders/*->orders:80 =/users,/users/*->users:80"))
+	envtest.Eventually(t, "bound to both Gateways", func() error {
 		vs, err := virtualService(env, "api.example.com")
 		if err != nil {
 			return err
@@ -134,8 +134,8 @@ func TestSharedHost(t *testing.T) {
 	if err := env.Client.Delete(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the other's routes stay", wantRoutes(env, "api.example.com", "=/orders,/orders/*->orders:80"))
-	eventually(t, "bound to the remaining Gateway only", func() error {
+	envtest.Eventually(t, "the other's routes stay", wantRoutes(env, "api.example.com", "=/orders,/orders/*->orders:80"))
+	envtest.Eventually(t, "bound to the remaining Gateway only", func() error {
 		vs, err := virtualService(env, "api.example.com")
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func TestHandEditsAndCollisions(t *testing.T) {
 	if err := env.Client.Create(ctx, ingress("web", "taker", time.Time{}, "taken.example.com", path{path: "/", pathType: "Prefix", service: "mine", port: 80})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "collision reported on the Ingress", func() error {
+	envtest.Eventually(t, "collision reported on the Ingress", func() error {
 		notes, err := warningEvents(env, "web", "taker", "NameCollision")
 		if err != nil || len(notes) == 0 {
 			return fmt.Errorf("no NameCollision event yet (%v)", err)
@@ -216,7 +216,7 @@ func TestHandEditsAndCollisions(t *testing.T) {
 	if err := env.Client.Create(ctx, ingress("web", "site", time.Time{}, "site.example.com", path{path: "/", pathType: "Prefix", service: "site", port: 80})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "converted", wantRoutes(env, "site.example.com", "/*->site:80"))
+	envtest.Eventually(t, "converted", wantRoutes(env, "site.example.com", "/*->site:80"))
 	before := quiet(t, run)
 	vs, _ := virtualService(env, "site.example.com")
 	vs.Spec.Http[0].Route[0].Destination.Host = "hijacked.web.svc.cluster.local"
@@ -224,7 +224,7 @@ func TestHandEditsAndCollisions(t *testing.T) {
 	if err := env.Client.Update(ctx, vs); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "hand edit reverted", func() error {
+	envtest.Eventually(t, "hand edit reverted", func() error {
 		vs, err := virtualService(env, "site.example.com")
 		if err != nil {
 			return err
@@ -243,7 +243,7 @@ func TestHandEditsAndCollisions(t *testing.T) {
 	if err := env.Client.Update(ctx, gw); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Gateway hand edit reverted", func() error {
+	envtest.Eventually(t, "Gateway hand edit reverted", func() error {
 		gw, err := gateway(env, "web", "site")
 		if err != nil {
 			return err

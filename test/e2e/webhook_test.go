@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	dto "github.com/prometheus/client_model/go"
@@ -33,19 +32,6 @@ type harness struct {
 	env        *envtest.Env
 	mgr        manager.Manager
 	metricsURL string
-}
-
-// poll retries cond until it holds, failing the test after a generous
-// bound: the API server and the cache follow each other asynchronously.
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for range 600 {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // start runs the control plane and ingressguard's manager, and waits until
@@ -90,7 +76,7 @@ func start(t *testing.T) *harness {
 			t.Errorf("manager: %v", err)
 		}
 	})
-	poll(t, "/readyz to answer 200", func() bool {
+	envtest.Until(t, "/readyz to answer 200", func() bool {
 		resp, err := http.Get("http://" + healthAddr + "/readyz")
 		if err != nil {
 			return false
@@ -161,7 +147,7 @@ func (h *harness) decisions(t *testing.T, hook, result, reason string) float64 {
 // admission request sees it.
 func (h *harness) cached(t *testing.T, obj client.Object) {
 	t.Helper()
-	poll(t, fmt.Sprintf("the cache to hold %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
+	envtest.Until(t, fmt.Sprintf("the cache to hold %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
 		return h.mgr.GetCache().Get(t.Context(), client.ObjectKeyFromObject(obj), obj) == nil
 	})
 }
@@ -169,7 +155,7 @@ func (h *harness) cached(t *testing.T, obj client.Object) {
 // uncached waits until ingressguard's cache no longer holds obj.
 func (h *harness) uncached(t *testing.T, obj client.Object) {
 	t.Helper()
-	poll(t, fmt.Sprintf("the cache to drop %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
+	envtest.Until(t, fmt.Sprintf("the cache to drop %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
 		return h.mgr.GetCache().Get(t.Context(), client.ObjectKeyFromObject(obj), obj) != nil
 	})
 }

@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
@@ -34,6 +35,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -226,6 +228,43 @@ func StartT(t TB, opts Options) *Env {
 		}
 	})
 	return e
+}
+
+// PollTimeout bounds Eventually and Until: generous, since API servers,
+// caches and controllers follow each other asynchronously on shared, noisy
+// machines. PollInterval is how often they check.
+const (
+	PollTimeout  = 2 * time.Minute
+	PollInterval = 100 * time.Millisecond
+)
+
+// Eventually runs check every PollInterval until it returns nil. If that
+// does not happen within PollTimeout, it fails the test, saying what never
+// happened and check's last error.
+func Eventually(t TB, what string, check func() error) {
+	t.Helper()
+	var last error
+	err := wait.PollUntilContextTimeout(t.Context(), PollInterval, PollTimeout, true, func(context.Context) (bool, error) {
+		last = check()
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("waited %s for %s: %v", PollTimeout, what, last)
+	}
+}
+
+// errNever is Until's error for a condition that does not hold.
+var errNever = errors.New("it never happened")
+
+// Until is Eventually for a condition without an error to tell.
+func Until(t TB, what string, cond func() bool) {
+	t.Helper()
+	Eventually(t, what, func() error {
+		if !cond() {
+			return errNever
+		}
+		return nil
+	})
 }
 
 // Stop stops the control plane and removes the env's temporary files.
