@@ -75,16 +75,10 @@ func (o *output) String() string {
 }
 
 func TestMakeDev(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an API server")
-	}
+	assets := envtest.AssetsT(t)
 	ctx, cancel := context.WithTimeout(t.Context(), runTimeout)
 	defer cancel()
 	root, err := envtest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	assets, err := envtest.AssetsDir(ctx, root)
 	if err != nil {
 		t.Fatal(err)
 	}

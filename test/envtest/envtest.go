@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -211,13 +212,40 @@ type TB interface {
 	Cleanup(func())
 	Errorf(format string, args ...any)
 	Fatalf(format string, args ...any)
+	Skip(args ...any)
+}
+
+// short reports whether the test binary runs with -short: testing.Short,
+// read through the flag package, which is all a program that imports this
+// package without package testing has.
+func short() bool {
+	f := flag.Lookup("test.short")
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	on, _ := g.Get().(bool)
+	return on
+}
+
+// skipShort skips t under go test -short, the fast unit tier, saying what it
+// would have needed.
+func skipShort(t TB, needs string) {
+	t.Helper()
+	if short() {
+		t.Skip("-short: needs " + needs)
+	}
 }
 
 // StartT is Start for tests: it fails the test (t.Fatal) if the env cannot be
 // started, including when the binaries are missing, and stops the env in
-// t.Cleanup.
+// t.Cleanup. Under go test -short it skips the test instead.
 func StartT(t TB, opts Options) *Env {
 	t.Helper()
+	skipShort(t, "a kube-apiserver and etcd (envtest)")
 	e, err := Start(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("envtest: %v", err)
@@ -228,6 +256,23 @@ func StartT(t TB, opts Options) *Env {
 		}
 	})
 	return e
+}
+
+// AssetsT is AssetsDir for tests, at the repository root: it fails the
+// test if the binaries cannot be found or built. Under go test -short it
+// skips the test instead, since the first call builds them for minutes.
+func AssetsT(t TB) string {
+	t.Helper()
+	skipShort(t, "the envtest binaries (kube-apiserver, etcd, kubectl)")
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	dir, err := AssetsDir(t.Context(), root)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return dir
 }
 
 // PollTimeout bounds Eventually and Until: generous, since API servers,

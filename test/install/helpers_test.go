@@ -39,11 +39,7 @@ func repoRoot(t testing.TB) string {
 // `kubectl kustomize` is the kustomize admins run with `kubectl apply -k`.
 func kubectlPath(t testing.TB) string {
 	t.Helper()
-	dir, err := envtest.AssetsDir(t.Context(), repoRoot(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "kubectl")
+	return filepath.Join(envtest.AssetsT(t), "kubectl")
 }
 
 // rendering is the output of `kubectl kustomize manifests/<overlay>`.
