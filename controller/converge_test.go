@@ -19,9 +19,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -55,6 +57,35 @@ type running struct {
 	writes atomic.Int64 // create, update, patch and delete calls, status included
 	stop   context.CancelFunc
 	done   chan struct{}
+
+	scheme   *runtime.Scheme
+	mu       sync.Mutex
+	byObject map[string]int // writes per objectKey
+}
+
+// objectKey names obj for running.byObject: its kind, namespace and name.
+func (r *running) objectKey(obj client.Object) string {
+	kind := obj.GetObjectKind().GroupVersionKind().Kind
+	if gvk, err := apiutil.GVKForObject(obj, r.scheme); err == nil {
+		kind = gvk.Kind
+	}
+	return kind + " " + client.ObjectKeyFromObject(obj).String()
+}
+
+// count records one write call to obj.
+func (r *running) count(obj client.Object) {
+	r.writes.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.byObject[r.objectKey(obj)]++
+}
+
+// writesTo is how many write calls r made to obj (its kind, namespace and
+// name) so far.
+func (r *running) writesTo(obj client.Object) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byObject[r.objectKey(obj)]
 }
 
 // startReconciler runs the reconcilers in a manager of their own, as
@@ -64,8 +95,8 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 	quietLogs()
 	s := convert.DefaultSettings()
 	lo := lookup.Options{GatewayNamespace: s.GatewayNamespace, CertManager: true}
-	r := &running{done: make(chan struct{})}
-	count := func() { r.writes.Add(1) }
+	r := &running{done: make(chan struct{}), scheme: env.Scheme, byObject: map[string]int{}}
+	count := r.count
 	mgr, err := manager.New(env.Config, manager.Options{
 		Scheme:                        env.Scheme,
 		Cache:                         server.CacheOptions(s, lo, true),
@@ -85,27 +116,27 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 			}
 			return interceptor.NewClient(c, interceptor.Funcs{
 				Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-					count()
+					count(obj)
 					return c.Create(ctx, obj, opts...)
 				},
 				Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-					count()
+					count(obj)
 					return c.Update(ctx, obj, opts...)
 				},
 				Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
-					count()
+					count(obj)
 					return c.Patch(ctx, obj, p, opts...)
 				},
 				Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
-					count()
+					count(obj)
 					return c.Delete(ctx, obj, opts...)
 				},
 				SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-					count()
+					count(obj)
 					return c.SubResource(sub).Update(ctx, obj, opts...)
 				},
 				SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-					count()
+					count(obj)
 					return c.SubResource(sub).Patch(ctx, obj, p, opts...)
 				},
 			}), nil
@@ -140,31 +171,31 @@ func ptr[T any](v T) *T { return &v }
 
 const gwNS = "istio-system"
 
-// eventually retries check until it passes or 30 s have gone.
-func eventually(t *testing.T, what string, check func() error) {
+// reconcileCounts is how many reconciles each controller has completed so
+// far, for reconciledSince.
+func reconcileCounts(t *testing.T) map[string]float64 {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	return map[string]float64{
+		"gateways":        reconciles(t, "gateways"),
+		"virtualservices": reconciles(t, "virtualservices"),
 	}
 }
 
-// steady asserts that check keeps passing for a while, for "nothing happens".
-func steady(t *testing.T, what string, check func() error) {
+// reconciledSince waits until each controller has completed another
+// reconcile since before (reconcileCounts). When the test knows the one key
+// a controller can have been given since, that reconcile, and any write it
+// made, is then provably over: the sync point of "nothing was written",
+// instead of watching for a while.
+func reconciledSince(t *testing.T, what string, before map[string]float64) {
 	t.Helper()
-	for range 20 {
-		if err := check(); err != nil {
-			t.Fatalf("%s: %v", what, err)
+	envtest.Eventually(t, what, func() error {
+		for name, n := range before {
+			if reconciles(t, name) <= n {
+				return fmt.Errorf("the %s controller has completed no reconcile since", name)
+			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 type path struct {
@@ -298,7 +329,7 @@ func TestSeedMatchesConvert(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(docs[1]), &wantVS); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the Gateway equals convert's", func() error {
+	envtest.Eventually(t, "the Gateway equals convert's", func() error {
 		var gw istionet.Gateway
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(&wantGW), &gw); err != nil {
 			return err
@@ -308,7 +339,7 @@ func TestSeedMatchesConvert(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, "the VirtualService equals convert's", func() error {
+	envtest.Eventually(t, "the VirtualService equals convert's", func() error {
 		var vs istionet.VirtualService
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(&wantVS), &vs); err != nil {
 			return err

@@ -95,7 +95,7 @@ func TestResyncWritesNothing(t *testing.T) {
 		ings = append(ings, ing)
 	}
 	first := startReconciler(t, env, false)
-	eventually(t, "every host converged", func() error {
+	envtest.Eventually(t, "every host converged", func() error {
 		for h := range hosts {
 			vs, err := virtualService(env, fmt.Sprintf("h%d.example.com", h))
 			if err != nil {
@@ -107,7 +107,7 @@ func TestResyncWritesNothing(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, "every status written", func() error {
+	envtest.Eventually(t, "every status written", func() error {
 		for _, ing := range ings {
 			if err := wantStatusIP(env, ing.Namespace, ing.Name, "192.0.2.10")(); err != nil {
 				return err
@@ -120,7 +120,7 @@ func TestResyncWritesNothing(t *testing.T) {
 
 	gw0, vs0 := reconciles(t, "gateways"), reconciles(t, "virtualservices")
 	second := startReconciler(t, env, false)
-	eventually(t, "the new process reconciled every key", func() error {
+	envtest.Eventually(t, "the new process reconciled every key", func() error {
 		if g, v := reconciles(t, "gateways")-gw0, reconciles(t, "virtualservices")-vs0; g < n || v < hosts {
 			return fmt.Errorf("%v of %d Ingress keys and %v of %d host keys reconciled", g, n, v, hosts)
 		}
@@ -142,7 +142,7 @@ func TestResyncWritesNothing(t *testing.T) {
 		}
 	}
 	startReconciler(t, env, false)
-	eventually(t, "orphaned Gateways removed", func() error {
+	envtest.Eventually(t, "orphaned Gateways removed", func() error {
 		for _, ing := range deleted {
 			if err := gone(func() error { _, err := gateway(env, ing.Namespace, ing.Name); return err })(); err != nil {
 				return fmt.Errorf("Gateway of %s: %v", ing.Name, err)
@@ -150,8 +150,8 @@ func TestResyncWritesNothing(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, "orphaned VirtualService of a host without Ingresses removed", gone(func() error { _, err := virtualService(env, "h0.example.com"); return err }))
-	eventually(t, "other hosts keep their remaining routes", func() error {
+	envtest.Eventually(t, "orphaned VirtualService of a host without Ingresses removed", gone(func() error { _, err := virtualService(env, "h0.example.com"); return err }))
+	envtest.Eventually(t, "other hosts keep their remaining routes", func() error {
 		vs, err := virtualService(env, "h1.example.com")
 		if err != nil {
 			return err
@@ -174,9 +174,9 @@ func TestStatusFollowsGatewayService(t *testing.T) {
 	if err := env.Client.Create(ctx, ingress("web", "site", time.Time{}, "site.example.com", path{path: "/", pathType: "Prefix", service: "site", port: 80})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "status set", wantStatusIP(env, "web", "site", "192.0.2.1"))
+	envtest.Eventually(t, "status set", wantStatusIP(env, "web", "site", "192.0.2.1"))
 	setLoadBalancerIP(t, env, svc, "192.0.2.2")
-	eventually(t, "status follows the Service", wantStatusIP(env, "web", "site", "192.0.2.2"))
+	envtest.Eventually(t, "status follows the Service", wantStatusIP(env, "web", "site", "192.0.2.2"))
 }
 
 // TestIstiodConverting: with istiod's own conversion on, nothing is written
@@ -191,27 +191,28 @@ func TestIstiodConverting(t *testing.T) {
 	if err := env.Client.Create(ctx, mesh); err != nil {
 		t.Fatal(err)
 	}
+	// No Ingress yet: the reconcilers start without keys, and the site's
+	// Ingress and host are the only ones they get.
+	before := reconcileCounts(t)
 	r := startReconciler(t, env, false)
 	createNamespace(t, env, "web")
 	if err := env.Client.Create(ctx, ingress("web", "site", time.Time{}, "site.example.com", path{path: "/", pathType: "Prefix", service: "site", port: 80})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a Warning event explains why nothing is written", func() error {
+	envtest.Eventually(t, "a Warning event explains why nothing is written", func() error {
 		notes, err := warningEvents(env, "web", "site", "IstiodConverts")
 		if err != nil || len(notes) == 0 {
 			return fmt.Errorf("no IstiodConverts event yet (%v)", err)
 		}
 		return nil
 	})
-	steady(t, "nothing written", func() error {
-		if _, err := gateway(env, "web", "site"); err == nil {
-			return fmt.Errorf("a Gateway was written")
-		}
-		if _, err := virtualService(env, "site.example.com"); err == nil {
-			return fmt.Errorf("a VirtualService was written")
-		}
-		return nil
-	})
+	reconciledSince(t, "the Ingress and its host reconciled to the end", before)
+	if _, err := gateway(env, "web", "site"); err == nil {
+		t.Error("a Gateway was written")
+	}
+	if _, err := virtualService(env, "site.example.com"); err == nil {
+		t.Error("a VirtualService was written")
+	}
 	// Events are the only writes: nothing to the Istio objects or status.
 	if w := r.writes.Load(); w != 0 {
 		t.Fatalf("%d write calls while istiod converts", w)
@@ -220,7 +221,7 @@ func TestIstiodConverting(t *testing.T) {
 	if err := env.Client.Update(ctx, mesh); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "converges once istiod's conversion is OFF", wantRoutes(env, "site.example.com", "/*->site:80"))
+	envtest.Eventually(t, "converges once istiod's conversion is OFF", wantRoutes(env, "site.example.com", "/*->site:80"))
 }
 
 // TestLeaderElection: with two replicas only the leader writes; when it
@@ -233,12 +234,12 @@ func TestLeaderElection(t *testing.T) {
 	if err := env.Client.Create(ctx, ingress("web", "one", time.Time{}, "one.example.com", path{path: "/", pathType: "Prefix", service: "one", port: 80})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the leader converges", wantRoutes(env, "one.example.com", "/*->one:80"))
+	envtest.Eventually(t, "the leader converges", wantRoutes(env, "one.example.com", "/*->one:80"))
 	follower := startReconciler(t, env, true)
 	if err := env.Client.Create(ctx, ingress("web", "two", time.Time{}, "two.example.com", path{path: "/", pathType: "Prefix", service: "two", port: 80})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the leader converges the second Ingress", wantRoutes(env, "two.example.com", "/*->two:80"))
+	envtest.Eventually(t, "the leader converges the second Ingress", wantRoutes(env, "two.example.com", "/*->two:80"))
 	if w := follower.writes.Load(); w != 0 {
 		t.Fatalf("the follower made %d write calls", w)
 	}
@@ -246,7 +247,7 @@ func TestLeaderElection(t *testing.T) {
 	if err := env.Client.Create(ctx, ingress("web", "three", time.Time{}, "three.example.com", path{path: "/", pathType: "Prefix", service: "three", port: 80})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the follower takes over and converges", wantRoutes(env, "three.example.com", "/*->three:80"))
+	envtest.Eventually(t, "the follower takes over and converges", wantRoutes(env, "three.example.com", "/*->three:80"))
 	if follower.writes.Load() == 0 {
 		t.Fatal("the new leader wrote nothing")
 	}

@@ -25,7 +25,7 @@ func TestStatusKeepsMetadata(t *testing.T) {
 	if err := env.Client.Create(ctx, ing); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "status written", wantStatusIP(env, "default", "a", "192.0.2.10"))
+	envtest.Eventually(t, "status written", wantStatusIP(env, "default", "a", "192.0.2.10"))
 	var got networkingv1.Ingress
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ing), &got); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
@@ -22,19 +21,6 @@ import (
 	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
-
-// eventually polls cond until it holds, failing the test after a generous
-// bound; the cache follows the API server asynchronously.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for range 600 {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("the cache never showed: %s", what)
-}
 
 // start builds a cache for o the way the manager does and starts it.
 func start(t *testing.T, env *envtest.Env, o lookup.Options) (*lookup.Informers, cache.Cache) {
@@ -58,7 +44,7 @@ func start(t *testing.T, env *envtest.Env, o lookup.Options) (*lookup.Informers,
 			t.Errorf("cache: %v", err)
 		}
 	})
-	eventually(t, "initial sync", cl.Synced)
+	envtest.Until(t, "the initial sync of the cache", cl.Synced)
 	return cl, c
 }
 
@@ -96,7 +82,7 @@ func TestCluster(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: "mesh-edge", Annotations: map[string]string{convert.DefaultClassAnnotation: "true"}},
 			Spec:       networkingv1.IngressClassSpec{Controller: convert.ControllerName},
 		})
-		eventually(t, "the default IngressClass", func() bool {
+		envtest.Until(t, "the cache to show the default IngressClass", func() bool {
 			ic, ok := cl.DefaultIngressClass()
 			return ok && ic.Name == "mesh-edge"
 		})
@@ -115,7 +101,7 @@ func TestCluster(t *testing.T) {
 			},
 		})
 		var svc *corev1.Service
-		eventually(t, "Service shop/httpbin", func() bool {
+		envtest.Until(t, "the cache to show Service shop/httpbin", func() bool {
 			var ok bool
 			svc, ok = cl.Service("shop", "httpbin")
 			return ok
@@ -143,7 +129,7 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		create(secret("shop", "shop-only-tls"), secret(envtest.IstioNamespace, "httpbin-tls"))
-		eventually(t, "Secret istio-system/httpbin-tls", func() bool { return cl.SecretExists("httpbin-tls") })
+		envtest.Until(t, "the cache to show Secret istio-system/httpbin-tls", func() bool { return cl.SecretExists("httpbin-tls") })
 		if cl.SecretExists("shop-only-tls") {
 			t.Error("SecretExists(shop-only-tls) = true, but that Secret is only in namespace shop")
 		}
@@ -172,7 +158,7 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		create(cert(envtest.IstioNamespace, "httpbin", "issued-tls"), cert("shop", "shop", "shop-issued-tls"))
-		eventually(t, "Certificate istio-system/httpbin", func() bool {
+		envtest.Until(t, "the cache to show Certificate istio-system/httpbin", func() bool {
 			name, ok := cl.CertificateFor("issued-tls")
 			return ok && name == "httpbin"
 		})
@@ -207,7 +193,7 @@ func TestCluster(t *testing.T) {
 			slices.Sort(out)
 			return out
 		}
-		eventually(t, "three Ingresses", func() bool { return len(names("shared.example.com")) == 2 && len(names("")) == 3 })
+		envtest.Until(t, "the cache to show three Ingresses", func() bool { return len(names("shared.example.com")) == 2 && len(names("")) == 3 })
 		for host, want := range map[string][]string{
 			"shared.example.com": {"default/b", "shop/a"},
 			"a.example.com":      {"shop/a"},
@@ -231,7 +217,7 @@ func TestCluster(t *testing.T) {
 		if err := env.Client.Delete(ctx, crd); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "discovery without Certificates", func() bool {
+		envtest.Until(t, "discovery to stop serving Certificates", func() bool {
 			served, err := lookup.CertManagerServed(env.Config)
 			return err == nil && !served
 		})

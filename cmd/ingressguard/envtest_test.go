@@ -22,9 +22,6 @@ import (
 
 // TestCluster reads a real API server through a kubeconfig.
 func TestCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an API server")
-	}
 	env := envtest.StartT(t, envtest.Options{})
 	ctx := t.Context()
 	prefix := networkingv1.PathTypePrefix

@@ -8,12 +8,13 @@
 //   - starts the control plane of package test/envtest: kube-apiserver and
 //     etcd (built from Go modules by hack/envtest-assets.sh on first use,
 //     about 5 minutes on 2 cores), the Istio and cert-manager CRDs, the
-//     istio-system namespace and the istio IngressClass; it adds the
-//     httpbin Service the examples route to;
-//   - generates a local CA and a serving certificate for 127.0.0.1;
-//   - runs `ingressguard serve` as a child process, its console logs on the
-//     terminal, waits until it is ready and registers its webhooks with the
-//     API server (webhook.Configurations);
+//     istio-system namespace and the istio IngressClass, and ingressguard's
+//     webhook configurations (envtest.Webhooks: a free port of 127.0.0.1,
+//     a serving certificate of a throwaway CA); it adds the httpbin Service
+//     the examples route to;
+//   - runs `ingressguard serve` on that port and certificate as a child
+//     process, its console logs on the terminal, waits until it is ready
+//     and until the API server calls its webhooks;
 //   - prints the KUBECONFIG line and kubectl commands to try.
 //
 // SIGINT (Ctrl-C) or SIGTERM stops ingressguard, then the control plane,
@@ -26,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,6 +42,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ingressguard/ingressguard/convert"
@@ -51,18 +52,17 @@ import (
 
 // Bounds on the waits; none of them is expected to come close.
 const (
-	readyTimeout    = 2 * time.Minute  // for ingressguard's /readyz
-	registerTimeout = 30 * time.Second // for the API server to call the webhooks
-	stopTimeout     = 20 * time.Second // between SIGTERM and SIGKILL
-	pollInterval    = 200 * time.Millisecond
+	readyTimeout   = 2 * time.Minute  // for ingressguard's /readyz
+	webhookTimeout = 30 * time.Second // for the API server to call the webhooks
+	stopTimeout    = 20 * time.Second // between SIGTERM and SIGKILL
+	// Every failed /readyz probe is logged by ingressguard: not too often.
+	readyInterval = 500 * time.Millisecond
+	pollInterval  = 200 * time.Millisecond
 	// The usage text waits for ingressguard's start-up logs to pause for
 	// settleTime, at most settleMax.
 	settleTime = 1500 * time.Millisecond
 	settleMax  = 10 * time.Second
 )
-
-// webhookConfigName names both webhook configurations.
-const webhookConfigName = "ingressguard"
 
 func main() {
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -107,7 +107,7 @@ func say(w io.Writer, format string, args ...any) {
 // session is what run started, for stop to undo.
 type session struct {
 	out   io.Writer
-	work  string       // temporary folder: the binary and the certificates
+	work  string       // temporary folder of the binary
 	env   *envtest.Env // the control plane
 	serve *process     // ingressguard serve
 	dirs  []string     // temporary folders removed at the end, as printed
@@ -146,12 +146,16 @@ func run(ctx context.Context, out, errOut io.Writer) (err error) {
 	built := make(chan error, 1)
 	go func() { built <- goBuild(ctx, root, bin, errOut) }()
 	say(out, "starting kube-apiserver and etcd (built from Go modules on first use: about 5 minutes on 2 cores)")
-	s.env, err = envtest.Start(ctx, envtest.Options{})
+	hooks, err := envtest.Webhooks(convert.DefaultSettings())
+	if err == nil {
+		s.env, err = envtest.Start(ctx, envtest.Options{WebhookInstallOptions: hooks})
+	}
 	buildErr := <-built
 	if err != nil {
 		return interrupted(fmt.Errorf("starting the control plane: %w", err))
 	}
-	s.dirs = append(s.dirs, filepath.Dir(s.env.Kubeconfig))
+	wio := s.env.Environment.WebhookInstallOptions
+	s.dirs = append(s.dirs, filepath.Dir(s.env.Kubeconfig), wio.LocalServingCertDir)
 	if buildErr != nil {
 		return interrupted(buildErr)
 	}
@@ -159,26 +163,19 @@ func run(ctx context.Context, out, errOut io.Writer) (err error) {
 		return interrupted(fmt.Errorf("creating the httpbin Service: %w", err))
 	}
 
-	certDir := filepath.Join(s.work, "certs")
-	if err := os.Mkdir(certDir, 0o700); err != nil {
-		return err
-	}
-	caPEM, err := writeCertificates(certDir, certValidity)
+	metricsAddr, err := envtest.FreeAddr()
 	if err != nil {
 		return err
 	}
-	ports, err := freePorts(3)
+	healthAddr, err := envtest.FreeAddr()
 	if err != nil {
 		return err
 	}
-	webhookPort := ports[0]
-	metricsAddr := "127.0.0.1:" + strconv.Itoa(ports[1])
-	healthAddr := "127.0.0.1:" + strconv.Itoa(ports[2])
 	args := []string{"serve",
 		"--kubeconfig", s.env.Kubeconfig,
-		"--cert-dir", certDir,
-		"--webhook-host", "127.0.0.1",
-		"--webhook-port", strconv.Itoa(webhookPort),
+		"--cert-dir", wio.LocalServingCertDir,
+		"--webhook-host", wio.LocalServingHost,
+		"--webhook-port", strconv.Itoa(wio.LocalServingPort),
 		"--metrics-addr", metricsAddr,
 		"--health-addr", healthAddr,
 		"--dev",
@@ -193,8 +190,7 @@ func run(ctx context.Context, out, errOut io.Writer) (err error) {
 	if err := s.waitReady(ctx, "http://"+healthAddr+"/readyz"); err != nil {
 		return interrupted(err)
 	}
-	webhookURL := "https://127.0.0.1:" + strconv.Itoa(webhookPort)
-	if err := s.register(ctx, webhookURL, caPEM); err != nil {
+	if err := s.waitWebhooks(ctx); err != nil {
 		return interrupted(err)
 	}
 	logs.waitQuiet(settleTime, settleMax)
@@ -236,91 +232,60 @@ func httpbinService() *corev1.Service {
 	}
 }
 
-// freePorts returns n distinct TCP ports of 127.0.0.1 that nothing listens
-// on right now.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("finding a free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 // waitReady polls ingressguard's /readyz until it answers 200.
 func (s *session) waitReady(ctx context.Context, url string) error {
 	hc := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(readyTimeout)
-	// Every failed probe is logged by ingressguard: back off.
-	wait := 250 * time.Millisecond
-	for {
+	return s.poll(ctx, readyInterval, readyTimeout, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
 		}
-		if resp, err := hc.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("ingressguard serve is not ready after %s (%s does not answer 200; see its logs above)", readyTimeout, url)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s answers %s", url, resp.Status)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.serve.done:
-			return fmt.Errorf("ingressguard serve exited before it was ready (%s); see its logs above", s.serve.exitStatus())
-		case <-time.After(wait):
-			wait = min(2*wait, 2*time.Second)
-		}
-	}
+		return nil
+	}, "ingressguard serve is not ready")
 }
 
-// register creates the webhook configurations pointing at url and waits
-// until the API server calls the validating webhook: a server-side dry run
-// of an Ingress with a regex path, which stores nothing, must be denied.
-func (s *session) register(ctx context.Context, url string, caPEM []byte) error {
-	mutating, validating := webhook.Configurations(webhook.ConfigOptions{
-		Name:     webhookConfigName,
-		Settings: convert.DefaultSettings(),
-		URL:      url,
-		CABundle: caPEM,
-	})
-	c := s.env.Client
-	if err := c.Create(ctx, mutating); err != nil {
-		return fmt.Errorf("registering the mutating webhook: %w", err)
-	}
-	if err := c.Create(ctx, validating); err != nil {
-		return fmt.Errorf("registering the validating webhook: %w", err)
-	}
-	say(s.out, "registered the webhooks; checking that the API server calls them (one dry-run Ingress, denied)")
+// waitWebhooks waits until the API server calls the validating webhook that
+// envtest registered: a server-side dry run of an Ingress with a regex
+// path, which stores nothing, must be denied.
+func (s *session) waitWebhooks(ctx context.Context) error {
+	say(s.out, "checking that the API server calls the webhooks (one dry-run Ingress, denied)")
 	denied := fmt.Sprintf("admission webhook %q denied the request", webhook.ValidatingWebhookName)
-	deadline := time.Now().Add(registerTimeout)
-	for {
-		err := c.Create(ctx, probeIngress(), client.DryRunAll)
-		if err != nil && strings.Contains(err.Error(), denied) {
-			return nil
+	return s.poll(ctx, pollInterval, webhookTimeout, func(ctx context.Context) error {
+		err := s.env.Client.Create(ctx, probeIngress(), client.DryRunAll)
+		if err == nil {
+			return errors.New("a dry run of an Ingress with a regex path was accepted")
 		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = errors.New("it was accepted")
-			}
-			return fmt.Errorf("the API server does not call the validating webhook after %s: a dry run of an Ingress with a regex path: %w", registerTimeout, err)
+		if !strings.Contains(err.Error(), denied) {
+			return fmt.Errorf("a dry run of an Ingress with a regex path: %w", err)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.serve.done:
-			return fmt.Errorf("ingressguard serve exited (%s); see its logs above", s.serve.exitStatus())
-		case <-time.After(pollInterval):
+		return nil
+	}, "the API server does not call the validating webhook")
+}
+
+// poll runs check every interval until it returns nil, for at most timeout.
+// It gives up early when ctx ends or ingressguard serve exits; after
+// timeout it returns an error saying what, with check's last error.
+func (s *session) poll(ctx context.Context, interval, timeout time.Duration, check func(context.Context) error, what string) error {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
+		if s.serve.exited() {
+			return false, fmt.Errorf("ingressguard serve exited (%s); see its logs above", s.serve.exitStatus())
 		}
+		last = check(ctx)
+		return last == nil, nil
+	})
+	if err != nil && ctx.Err() == nil && wait.Interrupted(err) {
+		return fmt.Errorf("%s after %s (%v); see its logs above", what, timeout, last)
 	}
+	return err
 }
 
 // probeIngress is an Ingress of ours that the validating webhook denies

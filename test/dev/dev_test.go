@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -35,7 +37,6 @@ const (
 	runTimeout  = 15 * time.Minute // the whole run, building ingressguard included
 	stopTimeout = 2 * time.Minute  // from SIGINT to exit
 	pollEvery   = 250 * time.Millisecond
-	pollTries   = 240 // 60s at pollEvery
 )
 
 // The commands the usage text must print, each run below as a user would.
@@ -74,16 +75,10 @@ func (o *output) String() string {
 }
 
 func TestMakeDev(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an API server")
-	}
+	assets := envtest.AssetsT(t)
 	ctx, cancel := context.WithTimeout(t.Context(), runTimeout)
 	defer cancel()
 	root, err := envtest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	assets, err := envtest.AssetsDir(ctx, root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,12 +122,18 @@ func TestMakeDev(t *testing.T) {
 	})
 
 	// Wait for the usage text, as a user watches the terminal.
-	select {
-	case <-exited:
-		t.Fatalf("make dev exited before it was ready (%v)", cmd.ProcessState)
-	case <-ctx.Done():
+	err = wait.PollUntilContextTimeout(ctx, pollEvery, runTimeout, true, func(context.Context) (bool, error) {
+		select {
+		case <-exited:
+			return false, fmt.Errorf("make dev exited before it was ready (%v)", cmd.ProcessState)
+		default:
+			return strings.Contains(out.String(), usageEndLine), nil
+		}
+	})
+	if wait.Interrupted(err) {
 		t.Fatalf("make dev is not ready after %s", runTimeout)
-	case <-waitFor(ctx, out, usageEndLine):
+	} else if err != nil {
+		t.Fatal(err)
 	}
 	printed := out.String()
 	start := strings.LastIndex(printed, "\ningressguard is the admission webhook")
@@ -192,12 +193,10 @@ func TestMakeDev(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", applySeed, err, stderr)
 		}
 		mustContain(t, "kubectl's output", stdout, "ingress.networking.k8s.io/ingress created")
-		if !poll(func() bool {
+		envtest.Until(t, "a Gateway and a VirtualService in istio-system", func() bool {
 			stdout, _, err := shell(t, getIstio)
 			return err == nil && strings.Contains(stdout, "gateway.networking.istio.io/") && strings.Contains(stdout, "virtualservice.networking.istio.io/")
-		}) {
-			t.Fatalf("no Gateway and VirtualService in istio-system after %s", pollEvery*pollTries)
-		}
+		})
 		if err := checkRoute(t, shell); err != nil {
 			t.Fatal(err)
 		}
@@ -318,34 +317,6 @@ func checkRoute(t *testing.T, shell func(*testing.T, string) (string, string, er
 		}
 	}
 	return fmt.Errorf("no VirtualService in istio-system routes the /status prefix of httpbin.example.com:\n%s", stdout)
-}
-
-// waitFor returns a channel closed once out contains s (or never, if ctx
-// ends first).
-func waitFor(ctx context.Context, out *output, s string) <-chan struct{} {
-	ch := make(chan struct{})
-	go func() {
-		for !strings.Contains(out.String(), s) {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(pollEvery):
-			}
-		}
-		close(ch)
-	}()
-	return ch
-}
-
-// poll retries cond, a bounded number of times, until it holds.
-func poll(cond func() bool) bool {
-	for range pollTries {
-		if cond() {
-			return true
-		}
-		time.Sleep(pollEvery)
-	}
-	return false
 }
 
 // running reports whether pid is a live ingressguard process.

@@ -11,6 +11,8 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
 // manifest describes a test Ingress; its zero value is the seed's Ingress
@@ -304,7 +306,7 @@ func TestKubectl(t *testing.T) {
 	// Last: the API server does not trust the renewed certificate.
 	t.Run("a renewed certificate is served without a restart", func(t *testing.T) {
 		serial := renewCertificate(t, wio.LocalServingCertDir)
-		poll(t, "the renewed certificate", func() bool {
+		envtest.Until(t, "the webhook server to serve the renewed certificate", func() bool {
 			got, err := servedSerial(addr)
 			return err == nil && got.Cmp(serial) == 0
 		})

@@ -1,6 +1,6 @@
 // Package e2e_test drives the real kubectl against a real kube-apiserver
 // whose admission webhooks are served by ingressguard's manager, running in
-// the test process, and registered through webhook.Configurations.
+// the test process, and registered through envtest.Webhooks.
 package e2e_test
 
 import (
@@ -9,17 +9,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -27,7 +24,6 @@ import (
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
-	"github.com/ingressguard/ingressguard/webhook"
 )
 
 // harness is a control plane with ingressguard's webhooks registered and
@@ -38,35 +34,15 @@ type harness struct {
 	metricsURL string
 }
 
-// poll retries cond until it holds, failing the test after a generous
-// bound: the API server and the cache follow each other asynchronously.
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for range 600 {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // start runs the control plane and ingressguard's manager, and waits until
 // /readyz says the webhooks can answer.
 func start(t *testing.T) *harness {
 	settings := convert.DefaultSettings()
-	port := envtest.FreePort(t)
-	mutating, validating := webhook.Configurations(webhook.ConfigOptions{
-		Name:     "ingressguard",
-		Settings: settings,
-		URL:      fmt.Sprintf("https://127.0.0.1:%d", port),
-	})
-	env := envtest.StartT(t, envtest.Options{WebhookInstallOptions: crenvtest.WebhookInstallOptions{
-		MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutating},
-		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validating},
-		LocalServingHost:   "127.0.0.1",
-		LocalServingPort:   port,
-	}})
+	hooks, err := envtest.Webhooks(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := envtest.StartT(t, envtest.Options{WebhookInstallOptions: hooks})
 	wio := env.Environment.WebhookInstallOptions
 
 	logs := &envtest.Logs{}
@@ -100,7 +76,7 @@ func start(t *testing.T) *harness {
 			t.Errorf("manager: %v", err)
 		}
 	})
-	poll(t, "/readyz", func() bool {
+	envtest.Until(t, "/readyz to answer 200", func() bool {
 		resp, err := http.Get("http://" + healthAddr + "/readyz")
 		if err != nil {
 			return false
@@ -171,7 +147,7 @@ func (h *harness) decisions(t *testing.T, hook, result, reason string) float64 {
 // admission request sees it.
 func (h *harness) cached(t *testing.T, obj client.Object) {
 	t.Helper()
-	poll(t, fmt.Sprintf("the cache to hold %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
+	envtest.Until(t, fmt.Sprintf("the cache to hold %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
 		return h.mgr.GetCache().Get(t.Context(), client.ObjectKeyFromObject(obj), obj) == nil
 	})
 }
@@ -179,7 +155,7 @@ func (h *harness) cached(t *testing.T, obj client.Object) {
 // uncached waits until ingressguard's cache no longer holds obj.
 func (h *harness) uncached(t *testing.T, obj client.Object) {
 	t.Helper()
-	poll(t, fmt.Sprintf("the cache to drop %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
+	envtest.Until(t, fmt.Sprintf("the cache to drop %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
 		return h.mgr.GetCache().Get(t.Context(), client.ObjectKeyFromObject(obj), obj) != nil
 	})
 }

@@ -6,12 +6,17 @@
 // Binaries come from KUBEBUILDER_ASSETS or, when unset, from
 // hack/envtest-assets.sh, which builds them from Go modules and caches them.
 // CRDs are read from the module cache of the versions in go.mod.
+//
+// Programs (hack/dev, test/load) import this package too, so it does not
+// import package testing: the helpers for tests take a TB, which
+// *testing.T and *testing.B satisfy.
 package envtest
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -21,18 +26,22 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
+	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/internal/scheme"
+	"github.com/ingressguard/ingressguard/webhook"
 )
 
 const (
@@ -55,6 +64,31 @@ type Options struct {
 	// APIServerFlags are extra kube-apiserver flags, name without the
 	// leading dashes to value.
 	APIServerFlags map[string]string
+}
+
+// Webhooks returns the WebhookInstallOptions that make Start register
+// ingressguard's webhook configurations for settings
+// (webhook.Configurations) with the API server, calling a webhook server at
+// a free port of 127.0.0.1. After Start, Env.Environment.WebhookInstallOptions
+// holds that host and port, and LocalServingCertDir, the folder of the
+// serving certificate (tls.crt, tls.key) the server must use, which Stop
+// removes.
+func Webhooks(settings convert.Settings) (crenvtest.WebhookInstallOptions, error) {
+	port, err := freePort()
+	if err != nil {
+		return crenvtest.WebhookInstallOptions{}, err
+	}
+	mutating, validating := webhook.Configurations(webhook.ConfigOptions{
+		Name:     "ingressguard",
+		Settings: settings,
+		URL:      "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+	})
+	return crenvtest.WebhookInstallOptions{
+		MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutating},
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validating},
+		LocalServingHost:   "127.0.0.1",
+		LocalServingPort:   port,
+	}, nil
 }
 
 // Env is a running test control plane.
@@ -114,6 +148,10 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		CRDDirectoryPaths:     append(crdPaths, opts.ExtraCRDPaths...),
 		ErrorIfCRDPathMissing: true,
 		WebhookInstallOptions: opts.WebhookInstallOptions,
+		// envtest's default of 20 s is too short for a kube-apiserver to
+		// drain on a shared 2-core machine under load, and a slow stop is
+		// no failure of the code under test.
+		ControlPlaneStopTimeout: time.Minute,
 	}
 	api := te.ControlPlane.GetAPIServer()
 	api.Path = filepath.Join(assets, "kube-apiserver")
@@ -162,11 +200,47 @@ func (e *Env) setup(ctx context.Context) error {
 	return nil
 }
 
+// TB is the part of testing.TB that the helpers for tests use.
+type TB interface {
+	Helper()
+	Context() context.Context
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+}
+
+// short reports whether the test binary runs with -short: testing.Short,
+// read through the flag package, which is all a program that imports this
+// package without package testing has.
+func short() bool {
+	f := flag.Lookup("test.short")
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	on, _ := g.Get().(bool)
+	return on
+}
+
+// skipShort skips t under go test -short, the fast unit tier, saying what it
+// would have needed.
+func skipShort(t TB, needs string) {
+	t.Helper()
+	if short() {
+		t.Skip("-short: needs " + needs)
+	}
+}
+
 // StartT is Start for tests: it fails the test (t.Fatal) if the env cannot be
 // started, including when the binaries are missing, and stops the env in
-// t.Cleanup.
-func StartT(t testing.TB, opts Options) *Env {
+// t.Cleanup. Under go test -short it skips the test instead.
+func StartT(t TB, opts Options) *Env {
 	t.Helper()
+	skipShort(t, "a kube-apiserver and etcd (envtest)")
 	e, err := Start(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("envtest: %v", err)
@@ -177,6 +251,60 @@ func StartT(t testing.TB, opts Options) *Env {
 		}
 	})
 	return e
+}
+
+// AssetsT is AssetsDir for tests, at the repository root: it fails the
+// test if the binaries cannot be found or built. Under go test -short it
+// skips the test instead, since the first call builds them for minutes.
+func AssetsT(t TB) string {
+	t.Helper()
+	skipShort(t, "the envtest binaries (kube-apiserver, etcd, kubectl)")
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	dir, err := AssetsDir(t.Context(), root)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return dir
+}
+
+// PollTimeout bounds Eventually and Until: generous, since API servers,
+// caches and controllers follow each other asynchronously on shared, noisy
+// machines. PollInterval is how often they check.
+const (
+	PollTimeout  = 2 * time.Minute
+	PollInterval = 100 * time.Millisecond
+)
+
+// Eventually runs check every PollInterval until it returns nil. If that
+// does not happen within PollTimeout, it fails the test, saying what never
+// happened and check's last error.
+func Eventually(t TB, what string, check func() error) {
+	t.Helper()
+	var last error
+	err := wait.PollUntilContextTimeout(t.Context(), PollInterval, PollTimeout, true, func(context.Context) (bool, error) {
+		last = check()
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("waited %s for %s: %v", PollTimeout, what, last)
+	}
+}
+
+// errNever is Until's error for a condition that does not hold.
+var errNever = errors.New("it never happened")
+
+// Until is Eventually for a condition without an error to tell.
+func Until(t TB, what string, cond func() bool) {
+	t.Helper()
+	Eventually(t, what, func() error {
+		if !cond() {
+			return errNever
+		}
+		return nil
+	})
 }
 
 // Stop stops the control plane and removes the env's temporary files.
@@ -282,22 +410,41 @@ func crdPaths(ctx context.Context, root string) ([]string, error) {
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on right
-// now, for a server a test starts a moment later. It is taken below the
-// kernel's ephemeral range (32768 and up on Linux), where the outgoing
-// connections of other tests, which the kernel numbers from that range,
-// cannot take it in the meantime; :0 would hand out an ephemeral port.
-func FreePort(t testing.TB) int {
+// now, for a server a test starts a moment later, failing the test if there
+// is none. See FreeAddr.
+func FreePort(t TB) int {
 	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return port
+}
+
+// FreeAddr returns 127.0.0.1:port for a port that nothing listens on right
+// now, for a server started a moment later. The port is taken below the
+// kernel's ephemeral range (32768 and up on Linux), where the outgoing
+// connections of other processes, which the kernel numbers from that range,
+// cannot take it in the meantime; :0 would hand out an ephemeral port.
+func FreeAddr() (string, error) {
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+}
+
+// freePort is FreeAddr's port.
+func freePort() (int, error) {
 	for range 100 {
 		port := 20000 + rand.IntN(12000)
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err == nil {
 			l.Close()
-			return port
+			return port, nil
 		}
 	}
-	t.Fatal("no free TCP port on 127.0.0.1 between 20000 and 32000")
-	return 0
+	return 0, errors.New("no free TCP port on 127.0.0.1 between 20000 and 32000")
 }
 
 // Logs collects the logs of the components a test runs in its process, to

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -40,11 +39,7 @@ func repoRoot(t testing.TB) string {
 // `kubectl kustomize` is the kustomize admins run with `kubectl apply -k`.
 func kubectlPath(t testing.TB) string {
 	t.Helper()
-	dir, err := envtest.AssetsDir(t.Context(), repoRoot(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "kubectl")
+	return filepath.Join(envtest.AssetsT(t), "kubectl")
 }
 
 // rendering is the output of `kubectl kustomize manifests/<overlay>`.
@@ -116,19 +111,6 @@ func into(t testing.TB, u *unstructured.Unstructured, out any) {
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, out); err != nil {
 		t.Fatalf("converting %s %s: %v", u.GetKind(), u.GetName(), err)
 	}
-}
-
-// poll retries cond until it holds, failing the test after a generous
-// bound: controllers and caches follow the API server asynchronously.
-func poll(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for range 1200 {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // contains fails the test unless s contains every one of want.

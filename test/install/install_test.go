@@ -290,7 +290,7 @@ func (in *installation) servingCertificate(t *testing.T) *cmv1.Certificate {
 func (in *installation) checkIssued(t *testing.T) *corev1.Secret {
 	cert := in.servingCertificate(t)
 	ctx := t.Context()
-	poll(t, "cert-manager to issue Certificate "+cert.Name, func() bool {
+	envtest.Until(t, "cert-manager to issue Certificate "+cert.Name, func() bool {
 		var live cmv1.Certificate
 		if err := in.env.Client.Get(ctx, client.ObjectKeyFromObject(cert), &live); err != nil {
 			return false
@@ -347,12 +347,12 @@ func (in *installation) checkInjected(t *testing.T, secret *corev1.Secret) {
 	ca := secret.Data[cmmeta.TLSCAKey]
 	m := in.r.only(t, "MutatingWebhookConfiguration").GetName()
 	v := in.r.only(t, "ValidatingWebhookConfiguration").GetName()
-	poll(t, "cainjector to inject the CA into MutatingWebhookConfiguration "+m, func() bool {
+	envtest.Until(t, "cainjector to inject the CA into MutatingWebhookConfiguration "+m, func() bool {
 		var c admissionregistrationv1.MutatingWebhookConfiguration
 		return in.env.Client.Get(t.Context(), client.ObjectKey{Name: m}, &c) == nil &&
 			len(c.Webhooks) == 1 && bytes.Equal(c.Webhooks[0].ClientConfig.CABundle, ca)
 	})
-	poll(t, "cainjector to inject the CA into ValidatingWebhookConfiguration "+v, func() bool {
+	envtest.Until(t, "cainjector to inject the CA into ValidatingWebhookConfiguration "+v, func() bool {
 		var c admissionregistrationv1.ValidatingWebhookConfiguration
 		return in.env.Client.Get(t.Context(), client.ObjectKey{Name: v}, &c) == nil &&
 			len(c.Webhooks) == 1 && bytes.Equal(c.Webhooks[0].ClientConfig.CABundle, ca)
@@ -495,7 +495,7 @@ func (in *installation) serve(t *testing.T, secret *corev1.Secret) *serving {
 	})
 	must(t, err, "starting ingressguard as %s", in.user)
 	background(t, "ingressguard", mgr.Start)
-	poll(t, "ingressguard's /readyz", func() bool {
+	envtest.Until(t, "ingressguard's /readyz", func() bool {
 		resp, err := http.Get("http://" + healthAddr + "/readyz")
 		if err != nil {
 			return false
@@ -592,22 +592,22 @@ func (in *installation) checkReconciled(t *testing.T, s *serving) {
 	must(t, in.env.Client.Create(ctx, gw), "creating the ingress gateway Service")
 
 	t.Run("Gateway and VirtualService in the gateway namespace", func(t *testing.T) {
-		poll(t, "the Gateway", func() bool {
+		envtest.Until(t, "the Gateway", func() bool {
 			return in.env.Client.Get(ctx, client.ObjectKey{Namespace: settings.GatewayNamespace, Name: convert.GatewayName("default", "httpbin")}, &istionet.Gateway{}) == nil
 		})
-		poll(t, "the VirtualService", func() bool {
+		envtest.Until(t, "the VirtualService", func() bool {
 			return in.env.Client.Get(ctx, client.ObjectKey{Namespace: settings.GatewayNamespace, Name: convert.VirtualServiceName("httpbin.example.com")}, &istionet.VirtualService{}) == nil
 		})
 	})
 	t.Run("Ingress status", func(t *testing.T) {
-		poll(t, "Ingress status to hold "+gatewayAddress, func() bool {
+		envtest.Until(t, "Ingress status to hold "+gatewayAddress, func() bool {
 			var ing networkingv1.Ingress
 			return in.env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "httpbin"}, &ing) == nil &&
 				len(ing.Status.LoadBalancer.Ingress) == 1 && ing.Status.LoadBalancer.Ingress[0].IP == gatewayAddress
 		})
 	})
 	t.Run("Warning event on the Ingress", func(t *testing.T) {
-		poll(t, "an IngressWarning event on Ingress default/httpbin", func() bool {
+		envtest.Until(t, "an IngressWarning event on Ingress default/httpbin", func() bool {
 			var list eventsv1.EventList
 			if in.env.Client.List(ctx, &list, client.InNamespace("default")) != nil {
 				return false
@@ -619,12 +619,12 @@ func (in *installation) checkReconciled(t *testing.T, s *serving) {
 	})
 	t.Run("leader election", func(t *testing.T) {
 		ns := s.opts.leaderElectionNamespace
-		poll(t, "Lease "+server.LeaderElectionID, func() bool {
+		envtest.Until(t, "Lease "+server.LeaderElectionID, func() bool {
 			var lease coordinationv1.Lease
 			return in.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: server.LeaderElectionID}, &lease) == nil &&
 				ptr.Deref(lease.Spec.HolderIdentity, "") != ""
 		})
-		poll(t, "the LeaderElection event on the Lease", func() bool {
+		envtest.Until(t, "the LeaderElection event on the Lease", func() bool {
 			var list corev1.EventList
 			if in.env.Client.List(ctx, &list, client.InNamespace(ns)) != nil {
 				return false
