@@ -44,6 +44,10 @@ load: ## the load program (about 9 minutes): admission, convergence and memory a
 fuzz: ## run each fuzz test for a while
 	$(GO) test -run '^$$' -fuzz FuzzRouting -fuzztime 60s ./convert
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 60s ./manifest
+	$(GO) test -run '^$$' -fuzz FuzzDecodeIngress -fuzztime 60s ./webhook
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime 60s ./webhook
+	$(GO) test -run '^$$' -fuzz FuzzDecodeReviewAndIngress -fuzztime 60s ./webhook
+	$(GO) test -run '^$$' -fuzz '^FuzzObject$$' -fuzztime 60s ./webhook
 
 clean: ## remove build output
 	rm -rf bin

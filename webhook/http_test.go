@@ -61,7 +61,7 @@ func TestMalformedReviews(t *testing.T) {
 		body        string
 		wantCode    int32
 		wantMessage string
-		wantReason  string // ingressguard_admission_requests_total reason of the error; "" for bodies refused before the handlers
+		wantReason  string // ingressguard_admission_requests_total reason of the error
 	}{{
 		name:     "well-formed review (baseline)",
 		body:     reviewJSON(`{"uid":"ok",` + ingressKindJSON + `,"operation":"CREATE","object":` + seedJSON + `}`),
@@ -71,22 +71,26 @@ func TestMalformedReviews(t *testing.T) {
 		body:        "",
 		wantCode:    http.StatusBadRequest,
 		wantMessage: "request body is empty",
+		wantReason:  "bad-review",
 	}, {
 		name:        "invalid JSON",
 		body:        `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{`,
 		wantCode:    http.StatusBadRequest,
 		wantMessage: "unexpected end of JSON input",
+		wantReason:  "bad-review",
 	}, {
 		name:        "not JSON",
 		contentType: "text/plain",
 		body:        "hello",
 		wantCode:    http.StatusBadRequest,
 		wantMessage: "expected application/json",
+		wantReason:  "bad-review",
 	}, {
 		name:        "oversized body",
 		body:        oversized,
 		wantCode:    http.StatusRequestEntityTooLarge,
 		wantMessage: "request entity is too large; limit is 7340032 bytes",
+		wantReason:  "bad-review",
 	}, {
 		name:        "wrong kind",
 		body:        reviewJSON(`{"uid":"pod","kind":{"version":"v1","kind":"Pod"},"resource":{"version":"v1","resource":"pods"},"operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}}`),

@@ -33,13 +33,11 @@ const (
 	reasonMissingObject = "missing-object" // no request.object
 	reasonUndecodable   = "undecodable"    // request.object is not valid JSON of an Ingress
 	reasonNotSynced     = "not-synced"     // cluster state not loaded yet
+	reasonBadReview     = "bad-review"     // no AdmissionReview: empty, too large, not JSON, undecodable, no request
 )
 
-// requests counts the admission requests that reached ingressguard's
-// handlers. Bodies that are not AdmissionReviews (empty, too large, not
-// JSON) are answered and logged by controller-runtime's admission.Webhook
-// before any handler runs, and counted only in its
-// controller_runtime_webhook_requests_total.
+// requests counts the admission requests ingressguard answered, those
+// that were not AdmissionReviews included (reason bad-review).
 var requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "ingressguard_admission_requests_total",
 	Help: "Admission requests answered by ingressguard, by webhook (mutate, validate), result (allowed, patched, denied, error) and reason.",

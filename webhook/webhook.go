@@ -11,10 +11,8 @@
 // a decodable networking.k8s.io/v1 Ingress is refused with a message that
 // says what was wrong.
 //
-// Each handler is served by controller-runtime's admission.Webhook, which
-// reads at most 7 MiB of a request body (a larger one gets a 413 error
-// response), accepts only application/json, decodes the AdmissionReview,
-// recovers panics, and logs requests it cannot decode.
+// Request bodies are bounded: at most MaxRequestBytes are read, and a
+// larger body is answered with a 413 error response without being decoded.
 package webhook
 
 import (
@@ -30,9 +28,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	kjson "sigs.k8s.io/json"
 
 	"github.com/ingressguard/ingressguard/convert"
 )
@@ -64,14 +64,15 @@ func Register(mgr manager.Manager, settings convert.Settings, cluster convert.Vi
 // webhooks by path (MutatePath, ValidatePath), as Register serves them.
 func Handlers(settings convert.Settings, cluster convert.View) map[string]http.Handler {
 	return map[string]http.Handler{
-		MutatePath:   &admission.Webhook{Handler: NewMutator(settings, cluster)},
-		ValidatePath: &admission.Webhook{Handler: NewValidator(settings, cluster)},
+		MutatePath:   newReviewHandler(webhookMutate, NewMutator(settings, cluster)),
+		ValidatePath: newReviewHandler(webhookValidate, NewValidator(settings, cluster)),
 	}
 }
 
 var (
-	ingressKind     = metav1.GroupVersionKind{Group: networkingv1.GroupName, Version: "v1", Kind: "Ingress"}
-	ingressResource = metav1.GroupVersionResource{Group: networkingv1.GroupName, Version: "v1", Resource: "ingresses"}
+	ingressKind       = metav1.GroupVersionKind{Group: networkingv1.GroupName, Version: "v1", Kind: "Ingress"}
+	ingressAPIVersion = networkingv1.SchemeGroupVersion.String()
+	ingressResource   = metav1.GroupVersionResource{Group: networkingv1.GroupName, Version: "v1", Resource: "ingresses"}
 )
 
 // ingressDecoder decodes networking.k8s.io/v1 objects only.
@@ -103,28 +104,41 @@ type handler struct {
 	cluster  convert.View
 }
 
-// ingress returns request.object decoded, or why there is no Ingress.
-func (h handler) ingress(req admission.Request) (*networkingv1.Ingress, *refusal) {
+// ingress returns the Ingress under admission, or why there is none. It
+// is the Ingress the review was decoded with (withIngress) if there is one,
+// else request.object decoded.
+func (h handler) ingress(ctx context.Context, req admission.Request) (*networkingv1.Ingress, *refusal) {
 	if req.Kind != ingressKind || req.Resource != ingressResource || req.SubResource != "" {
 		return nil, &refusal{http.StatusBadRequest, reasonWrongKind, fmt.Sprintf(
 			"ingressguard admits only networking.k8s.io/v1 Ingresses, but was sent %s (resource %s); the webhook configuration's rules must select only resource ingresses of apiGroup networking.k8s.io, version v1",
 			describeKind(req.Kind), describeResource(req.Resource, req.SubResource))}
 	}
+	if ing, ok := ctx.Value(decodedIngress{}).(*networkingv1.Ingress); ok {
+		return h.synced(ing)
+	}
 	if len(req.Object.Raw) == 0 {
 		return nil, &refusal{http.StatusBadRequest, reasonMissingObject, fmt.Sprintf(
 			"the AdmissionReview for %s has no request.object, so there is no Ingress to check", req.Operation)}
 	}
-	ing := &networkingv1.Ingress{}
-	_, gvk, err := ingressDecoder.Decode(req.Object.Raw, nil, ing)
+	ing, gvk, err := decodeIngress(req.Object.Raw)
 	if err != nil {
 		return nil, &refusal{http.StatusBadRequest, reasonUndecodable, fmt.Sprintf(
 			"request.object is not a valid networking.k8s.io/v1 Ingress: %v", err)}
 	}
-	if k := metav1.GroupVersionKind(*gvk); k != ingressKind {
+	if k := gvk; k != ingressKind {
 		return nil, &refusal{http.StatusBadRequest, reasonWrongKind, fmt.Sprintf(
 			"request.object is a %s, not a networking.k8s.io/v1 Ingress", describeKind(k))}
 	}
 	return h.synced(ing)
+}
+
+// decodedIngress is the context key of the Ingress that reviewHandler
+// decoded together with its review.
+type decodedIngress struct{}
+
+// withIngress carries ing, decoded with the review, to the handlers.
+func withIngress(ctx context.Context, ing *networkingv1.Ingress) context.Context {
+	return context.WithValue(ctx, decodedIngress{}, ing)
 }
 
 // synced returns ing, or a refusal while the cluster state is loading.
@@ -134,6 +148,31 @@ func (h handler) synced(ing *networkingv1.Ingress) (*networkingv1.Ingress, *refu
 			"ingressguard is still loading IngressClasses, Services, Ingresses, Secrets and Certificates from the API server; retry in a few seconds"}
 	}
 	return ing, nil
+}
+
+// decodeIngress decodes request.object exactly as ingressDecoder does, in
+// one pass when it can. ingressDecoder reads apiVersion and kind in a first
+// pass (matching keys case-insensitively), then decodes the object in a
+// second (matching them case-sensitively). When the case-sensitive pass
+// alone finds apiVersion networking.k8s.io/v1 and kind Ingress, and the
+// object has no other spelling of those keys (plainKeys), the first pass
+// would have found the same, and the object is the same. The API server
+// sends exactly that; anything else takes ingressDecoder's path, with its
+// errors.
+func decodeIngress(raw []byte) (*networkingv1.Ingress, metav1.GroupVersionKind, error) {
+	var ing networkingv1.Ingress
+	if utilyaml.IsJSONBuffer(raw) {
+		err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &ing)
+		if err == nil && ing.APIVersion == ingressAPIVersion && ing.Kind == ingressKind.Kind && plainKeys(raw) {
+			return &ing, ingressKind, nil
+		}
+		ing = networkingv1.Ingress{}
+	}
+	_, gvk, err := ingressDecoder.Decode(raw, nil, &ing)
+	if err != nil {
+		return nil, metav1.GroupVersionKind{}, err
+	}
+	return &ing, metav1.GroupVersionKind(*gvk), nil
 }
 
 // describeKind renders a request's kind as "networking.k8s.io/v1 Ingress".
@@ -180,7 +219,7 @@ func (h handler) ours(ctx context.Context, req admission.Request) (*networkingv1
 		resp := h.answer(ctx, admission.Allowed(""), resultAllowed, reasonNotChecked)
 		return nil, &resp
 	}
-	ing, r := h.ingress(req)
+	ing, r := h.ingress(ctx, req)
 	if r != nil {
 		resp := h.refuse(ctx, r)
 		return nil, &resp
