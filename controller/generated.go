@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ingressguard/ingressguard/convert"
-	"github.com/ingressguard/ingressguard/internal/compact"
 )
 
 // Annotations the reconcilers write on generated objects, besides
@@ -165,18 +164,12 @@ func slimGenerated(in any) (any, error) {
 	if m.Labels[convert.LabelManagedBy] == convert.ManagedBy {
 		out.Labels = oursLabels
 	}
-	annotations := map[string]string{digestKey: digest}
+	out.Annotations = map[string]string{digestKey: digest}
 	for _, k := range []string{convert.AnnotationIngress, convert.AnnotationHost} {
 		if v, ok := m.Annotations[k]; ok {
-			annotations[k] = v
+			out.Annotations[k] = v
 		}
 	}
-	// One allocation for the strings of the copy instead of about eight:
-	// a cache of 10,000 Ingresses holds 15,000 of them (see compact).
-	var s compact.Strings
-	s.Meta(&out.TypeMeta, &out.ObjectMeta)
-	s.Map(&out.Annotations, annotations)
-	s.Pack()
 	return out, nil
 }
 

@@ -36,7 +36,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ingressguard/ingressguard/convert"
-	"github.com/ingressguard/ingressguard/internal/compact"
 )
 
 // Indexes that New registers.
@@ -86,8 +85,7 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 //     generation, creation and deletion timestamps, and of the annotations
 //     only kubernetes.io/ingress.class (nothing reads the labels and other
 //     annotations, such as Helm's, or kubectl's last-applied-configuration,
-//     a copy of the whole object); each is laid out in few allocations
-//     (compact.Ingress);
+//     a copy of the whole object);
 //   - Services keep only name, namespace, UID, resourceVersion,
 //     spec.ports (to resolve named ports), spec.externalIPs and
 //     status.loadBalancer (for Ingress status);
@@ -116,10 +114,8 @@ func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion}
 }
 
-// slimIngress is the cache transform of Ingresses. It also lays each
-// Ingress out in few allocations (compact.Ingress), so that a cache of
-// many costs the garbage collector less. An Ingress that is already as
-// slim passes unchanged: client-go applies transforms twice to the objects
+// slimIngress is the cache transform of Ingresses. An Ingress that is
+// already as slim passes unchanged: client-go applies transforms twice to the objects
 // of a streamed initial list, and a second copy of every Ingress raised
 // the peak memory of a start.
 func slimIngress(in any) (any, error) {
@@ -137,7 +133,7 @@ func slimIngress(in any) (any, error) {
 	if class, ok := ing.Annotations[convert.ClassAnnotation]; ok {
 		m.Annotations = map[string]string{convert.ClassAnnotation: class}
 	}
-	return compact.Ingress(ing, m), nil
+	return &networkingv1.Ingress{TypeMeta: ing.TypeMeta, ObjectMeta: m, Spec: ing.Spec, Status: ing.Status}, nil
 }
 
 // slimService is the cache transform of Services. Transforms also receive
