@@ -38,7 +38,7 @@ lint: ## go mod tidy -diff (empty), gofmt, go vet and staticcheck
 bench: ## Go benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem -count=6 ./convert/... ./webhook/...
 
-load: ## the load program (about 9 minutes): admission, convergence and memory against a real kube-apiserver
+load: ## the load program (9 to 18 minutes): admission, convergence and memory against a real kube-apiserver
 	$(GO) run ./test/load
 
 fuzz: ## run each fuzz test for a while
