@@ -25,6 +25,7 @@ const (
 	reasonNotOurs       = "not-ours"  // another controller's Ingress
 	reasonNotChecked    = "operation" // an operation other than CREATE and UPDATE
 	reasonDelete        = "delete"    // deletes are always allowed
+	reasonDeleting      = "deleting"  // an Ingress being deleted: its errors are only warnings
 	reasonUnchanged     = "unchanged" // nothing to default
 	reasonDefaulted     = "pathtype-defaulted"
 	reasonValid         = "valid"

@@ -19,8 +19,10 @@ var ingressGroupKind = schema.GroupKind{Group: networkingv1.GroupName, Kind: "In
 // Validator is the validating admission handler (SPEC section 3): it
 // rejects our Ingresses that convert.Settings.Validate finds errors in,
 // with an Invalid status (HTTP 422) that has one cause per field, and
-// returns Validate's warnings as admission warnings. Deletes, and
-// Ingresses that are not ours, are always allowed. Updates are judged like
+// returns Validate's warnings as admission warnings. Deletes, updates of
+// an Ingress being deleted (its errors become warnings, so that its
+// finalizers can be removed), and Ingresses that are not ours, are always
+// allowed. Other updates are judged like
 // creates, and dry-run requests like any other: the handler has no side
 // effects.
 type Validator struct{ h handler }
@@ -51,6 +53,16 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		resp := admission.Allowed("")
 		resp.Warnings = warnings
 		return v.h.answer(ctx, resp, resultAllowed, reasonValid)
+	}
+	if ing.DeletionTimestamp != nil {
+		// Refusing would keep the Ingress, and a namespace around it, in
+		// Terminating for good: its finalizers could never be removed.
+		for _, e := range d.Errors {
+			warnings = append(warnings, "not refused because the Ingress is being deleted: "+e.Error())
+		}
+		resp := admission.Allowed("")
+		resp.Warnings = warnings
+		return v.h.answer(ctx, resp, resultAllowed, reasonDeleting)
 	}
 	name := ing.Name
 	if name == "" {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -65,6 +66,14 @@ func TestValidator(t *testing.T) {
 		wantCauses:   []cause{regexCause},
 		wantWarnings: []string{deprecated},
 		wantReason:   "invalid",
+	}, {
+		// An Ingress in Terminating whose TLS Secret has gone since it was
+		// admitted: removing its finalizer must not be refused.
+		name:         "update of an Ingress being deleted: allowed, its errors as warnings",
+		op:           admissionv1.Update,
+		ing:          ingress(t, seed, withClassName("istio"), withTLS("gone-tls"), beingDeleted),
+		wantWarnings: []string{`not refused because the Ingress is being deleted: spec.tls[0].secretName: Invalid value: "gone-tls": no Secret of that name in namespace "istio-system": Istio's ingress gateway reads TLS certificates only from its own namespace "istio-system", never from the Ingress's namespace "default"; create it there (kubectl -n istio-system create secret tls gone-tls --cert=FILE --key=FILE) or issue it with a cert-manager Certificate in istio-system whose spec.secretName is "gone-tls"`},
+		wantReason:   "deleting",
 	}, {
 		name:         "dry-run answered the same",
 		op:           admissionv1.Create,
@@ -194,4 +203,11 @@ func TestValidator(t *testing.T) {
 			}
 		})
 	}
+}
+
+// beingDeleted sets the deletion timestamp, as the API server does when a
+// delete waits for finalizers.
+func beingDeleted(ing *networkingv1.Ingress) {
+	ing.DeletionTimestamp = &metav1.Time{Time: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	ing.Finalizers = []string{"example.com/cleanup"}
 }
