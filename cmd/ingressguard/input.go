@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,13 +32,20 @@ type inputOptions struct {
 	files   []string
 	kube    *genericclioptions.ConfigFlags
 	cluster bool
+	maxSize int64 // bytes of one file or of standard input
 }
+
+// defaultMaxFileSize bounds what one input is read into memory: far above
+// any real set of Ingresses, far below what a CI runner has.
+const defaultMaxFileSize = 32 << 20
 
 func (o *inputOptions) bind(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&o.files, "filename", "f", nil,
 		"read manifests from `FILE`: a file, a directory (every *.yaml, *.yml and *.json file in it, recursively) or - for standard input; repeat to read several")
 	fs.BoolVar(&o.cluster, "cluster", false,
 		"read the cluster of the current kubeconfig context (KUBECONFIG or ~/.kube/config)")
+	fs.Int64Var(&o.maxSize, "max-file-size", defaultMaxFileSize,
+		"refuse a file, or standard input, larger than `BYTES`; the bound keeps an untrusted input from exhausting memory")
 	o.kube = bindKubeconfig(fs, "read the cluster of the kubeconfig `FILE`", "read the cluster of the kubeconfig context `NAME`")
 }
 
@@ -98,7 +106,7 @@ func (o *inputOptions) load(ctx context.Context, stdin io.Reader, gatewayNamespa
 		return nil, err
 	}
 	for _, p := range paths {
-		docs, notes, err := readFile(p, stdin)
+		docs, notes, err := readFile(p, stdin, o.maxSize)
 		if err != nil {
 			return nil, err
 		}
@@ -185,17 +193,63 @@ func expand(args []string) ([]string, error) {
 	return paths, nil
 }
 
-// readFile reads one manifest file, or standard input for "-".
-func readFile(path string, stdin io.Reader) ([]manifest.Document, []string, error) {
+// readFile reads one manifest file, or standard input for "-", of at most
+// max bytes. Only regular files are read (a symbolic link to one is
+// followed): a named pipe could block for ever and a device such as
+// /dev/zero never ends, so both are refused by name before they are
+// opened.
+func readFile(path string, stdin io.Reader, max int64) ([]manifest.Document, []string, error) {
 	if path == "-" {
-		return manifest.Read("-", stdin)
+		return readBounded("-", stdin, max)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fileError(path, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: not a regular file (%s); give a manifest file, a directory or - for standard input", path, fileKind(info.Mode()))
+	}
+	if info.Size() > max {
+		return nil, nil, tooLarge(path, max)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fileError(path, err)
 	}
 	defer f.Close()
-	return manifest.Read(path, f)
+	return readBounded(path, f, max)
+}
+
+// readBounded reads r as manifest.Read does, refusing more than max bytes.
+func readBounded(source string, r io.Reader, max int64) ([]manifest.Document, []string, error) {
+	lr := &io.LimitedReader{R: r, N: max + 1}
+	data, err := io.ReadAll(lr)
+	if err != nil {
+		return nil, nil, fileError(source, err)
+	}
+	if int64(len(data)) > max {
+		return nil, nil, tooLarge(source, max)
+	}
+	return manifest.Read(source, bytes.NewReader(data))
+}
+
+func tooLarge(source string, max int64) error {
+	return fmt.Errorf("%s: larger than %d bytes; raise --max-file-size if this input is meant to be that large", source, max)
+}
+
+// fileKind names what a non-regular file is, for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.Type().String()
 }
 
 // fileError says what went wrong with a path without repeating the
