@@ -19,8 +19,8 @@ import (
 type HostTable struct {
 	// Host is the rule host ("" for rules without host, the "*" host).
 	Host string
-	// Ingresses are the analyses whose VirtualServiceHosts include Host,
-	// oldest first.
+	// Ingresses are the analyses of the Ingresses in the table, oldest
+	// first.
 	Ingresses []*Analysis
 
 	routes    []route
@@ -41,24 +41,11 @@ type fallback struct {
 }
 
 // NewHostTable builds the table of host ("" is "*") from the analyses of
-// the Ingresses of ours that have a part in it; analyses without one are
-// left out.
+// the Ingresses of ours that have a part in it: those whose
+// VirtualServiceHosts include host, as View.HostIngresses returns them.
 func NewHostTable(host string, as []*Analysis) *HostTable {
-	t := &HostTable{Host: host}
-	for _, a := range as {
-		if a.contributes(host) {
-			t.Ingresses = append(t.Ingresses, a)
-		}
-	}
-	slices.SortStableFunc(t.Ingresses, func(a, b *Analysis) int {
-		switch {
-		case older(a.Ingress, b.Ingress):
-			return -1
-		case older(b.Ingress, a.Ingress):
-			return 1
-		}
-		return 0
-	})
+	t := &HostTable{Host: host, Ingresses: slices.Clone(as)}
+	slices.SortStableFunc(t.Ingresses, func(a, b *Analysis) int { return byAge(a.Ingress, b.Ingress) })
 	t.routes = hostRoutes(host, t.Ingresses)
 	t.conflicts = findConflicts(t.routes)
 	// The defaultBackend of the oldest contributor that has one catches
@@ -72,16 +59,13 @@ func NewHostTable(host string, as []*Analysis) *HostTable {
 	return t
 }
 
-// older orders Ingresses by creation, then namespace and name.
-func older(a, b *networkingv1.Ingress) bool {
-	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
-	if !ta.Equal(tb) {
-		return ta.Before(tb)
+// byAge orders Ingresses oldest first by creation, then by namespace and
+// name.
+func byAge(a, b *networkingv1.Ingress) int {
+	if c := a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time); c != 0 {
+		return c
 	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
+	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 }
 
 // sortRoutes orders routes of one host per SPEC section 2: longest path
@@ -98,11 +82,8 @@ func sortRoutes(rs []route) {
 			return 1
 		}
 		if a.from != b.from {
-			if older(a.from.Ingress, b.from.Ingress) {
-				return -1
-			}
-			if older(b.from.Ingress, a.from.Ingress) {
-				return 1
+			if c := byAge(a.from.Ingress, b.from.Ingress); c != 0 {
+				return c
 			}
 		}
 		return cmp.Compare(a.seq, b.seq)

@@ -267,11 +267,6 @@ func (s Settings) checkTLS(a *Analysis, c Credentials) {
 	}
 }
 
-// contributes reports whether the Ingress has a part in host's VirtualService.
-func (a *Analysis) contributes(host string) bool {
-	return slices.Contains(a.VirtualServiceHosts(), host)
-}
-
 // serves reports whether some rule or the defaultBackend handles host.
 func (a *Analysis) serves(host string) bool {
 	if a.Ingress.Spec.DefaultBackend != nil {

@@ -25,7 +25,7 @@ func Read(ctx context.Context, cfg *rest.Config, gatewayNamespace string) ([]run
 	if err != nil {
 		return nil, fmt.Errorf("reading the cluster: %w", err)
 	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
+	c, err := client.New(cfg, client.Options{Scheme: scheme.Scheme})
 	if err != nil {
 		return nil, fmt.Errorf("reading the cluster: connecting to the API server at %s: %w", cfg.Host, err)
 	}

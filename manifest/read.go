@@ -43,7 +43,7 @@ type Document struct {
 
 // decoder decodes the kinds we keep, refusing unknown and duplicate fields
 // as `kubectl apply` does by default.
-var decoder = serializer.NewCodecFactory(scheme.New(), serializer.EnableStrict).UniversalDeserializer()
+var decoder = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
 
 // kept lists the kinds Read keeps, by group and kind, with the version it
 // reads them as and whether they are namespaced.

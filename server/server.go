@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	lo := lookup.Options{GatewayNamespace: o.Settings.GatewayNamespace, CertManager: certManager}
 
 	mgr, err := manager.New(cfg, manager.Options{
-		Scheme:                        scheme.New(),
+		Scheme:                        scheme.Scheme,
 		Cache:                         CacheOptions(o.Settings, lo, o.Reconcile),
 		NewCache:                      lookup.NewCache,
 		LeaderElection:                o.Reconcile && o.LeaderElection,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,9 +19,6 @@ import (
 	"github.com/ingressguard/ingressguard/internal/scheme"
 	"github.com/ingressguard/ingressguard/manifest"
 )
-
-// kinds is the scheme of the objects ingressguard reads, for their kinds.
-var kinds = scheme.New()
 
 // clusterSource is the Source of documents read from the API server.
 const clusterSource = "cluster"
@@ -136,7 +132,7 @@ type objectKey struct {
 
 func keyOf(o runtime.Object) objectKey {
 	k := objectKey{kind: fmt.Sprintf("%T", o)}
-	if gvks, _, err := kinds.ObjectKinds(o); err == nil {
+	if gvks, _, err := scheme.Scheme.ObjectKinds(o); err == nil {
 		k.kind = gvks[0].Kind
 	}
 	if m, ok := o.(metav1.Object); ok {
@@ -220,17 +216,15 @@ func readFile(path string, stdin io.Reader, max int64) ([]manifest.Document, []s
 	return readBounded(path, f, max)
 }
 
-// readBounded reads r as manifest.Read does, refusing more than max bytes.
+// readBounded is manifest.Read of at most max bytes of r: a larger input
+// is refused as too large, whatever reading its first max bytes found.
 func readBounded(source string, r io.Reader, max int64) ([]manifest.Document, []string, error) {
 	lr := &io.LimitedReader{R: r, N: max + 1}
-	data, err := io.ReadAll(lr)
-	if err != nil {
-		return nil, nil, fileError(source, err)
-	}
-	if int64(len(data)) > max {
+	docs, notes, err := manifest.Read(source, lr)
+	if lr.N == 0 {
 		return nil, nil, tooLarge(source, max)
 	}
-	return manifest.Read(source, bytes.NewReader(data))
+	return docs, notes, err
 }
 
 func tooLarge(source string, max int64) error {

@@ -11,6 +11,11 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 )
 
+// Scheme is the scheme of the product: built once, and only read, by every
+// client, cache, codec and decoder. Code that adds types (test/envtest)
+// takes one of its own from New.
+var Scheme = New()
+
 // New returns a scheme with client-go's types (Ingresses, IngressClasses,
 // Services, Secrets, Leases, AdmissionReviews), cert-manager's
 // certmanager/v1 types (Certificates) and Istio's networking/v1 types
