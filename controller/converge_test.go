@@ -176,8 +176,8 @@ const gwNS = "istio-system"
 func reconcileCounts(t *testing.T) map[string]float64 {
 	t.Helper()
 	return map[string]float64{
-		"gateways":        reconciles(t, "gateways"),
-		"virtualservices": reconciles(t, "virtualservices"),
+		"ingresses": reconciles(t, "ingresses"),
+		"hosts":     reconciles(t, "hosts"),
 	}
 }
 
@@ -230,13 +230,13 @@ func createNamespace(t *testing.T, env *envtest.Env, names ...string) {
 
 func virtualService(env *envtest.Env, host string) (*istionet.VirtualService, error) {
 	vs := &istionet.VirtualService{}
-	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: gwNS, Name: convert.VirtualServiceName(host)}, vs)
+	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: gwNS, Name: convert.ObjectName(host)}, vs)
 	return vs, err
 }
 
-func gateway(env *envtest.Env, ns, name string) (*istionet.Gateway, error) {
+func gateway(env *envtest.Env, host string) (*istionet.Gateway, error) {
 	gw := &istionet.Gateway{}
-	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: gwNS, Name: convert.GatewayName(ns, name)}, gw)
+	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: gwNS, Name: convert.ObjectName(host)}, gw)
 	return gw, err
 }
 
@@ -251,6 +251,10 @@ func routes(vs *istionet.VirtualService) string {
 			} else {
 				ms = append(ms, m.Uri.GetPrefix()+"*")
 			}
+		}
+		if len(r.Route) == 0 {
+			out = append(out, fmt.Sprintf("%s->%d", strings.Join(ms, ","), r.GetDirectResponse().GetStatus()))
+			continue
 		}
 		d := r.Route[0].Destination
 		out = append(out, fmt.Sprintf("%s->%s:%d", strings.Join(ms, ","), strings.SplitN(d.Host, ".", 2)[0], d.Port.GetNumber()))

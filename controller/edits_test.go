@@ -64,12 +64,12 @@ func TestEditsConverge(t *testing.T) {
 		i.Spec.Rules = append(i.Spec.Rules, r)
 	})
 	envtest.Eventually(t, "new host", wantRoutes(env, "www.example.com", "=/healthz->web:81 =/api,/api/*->api:8080 /*->web:80"))
-	envtest.Eventually(t, "Gateway serves the new host", func() error {
-		gw, err := gateway(env, "shop", "web")
+	envtest.Eventually(t, "a Gateway serves the new host", func() error {
+		gw, err := gateway(env, "www.example.com")
 		if err != nil {
 			return err
 		}
-		if h := gw.Spec.Servers[len(gw.Spec.Servers)-1].Hosts; len(h) != 2 || h[1] != "www.example.com" {
+		if h := gw.Spec.Servers[len(gw.Spec.Servers)-1].Hosts; len(h) != 1 || h[0] != "www.example.com" {
 			return fmt.Errorf("HTTP server hosts %v", h)
 		}
 		return nil
@@ -77,12 +77,13 @@ func TestEditsConverge(t *testing.T) {
 
 	update(func(i *networkingv1.Ingress) { i.Spec.Rules = i.Spec.Rules[1:] })
 	envtest.Eventually(t, "removed host's VirtualService deleted", gone(func() error { _, err := virtualService(env, "shop.example.com"); return err }))
+	envtest.Eventually(t, "removed host's Gateway deleted", gone(func() error { _, err := gateway(env, "shop.example.com"); return err }))
 
 	update(func(i *networkingv1.Ingress) {
 		i.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"www.example.com"}, SecretName: "www-tls"}}
 	})
 	envtest.Eventually(t, "TLS server added", func() error {
-		gw, err := gateway(env, "shop", "web")
+		gw, err := gateway(env, "www.example.com")
 		if err != nil {
 			return err
 		}
@@ -103,11 +104,12 @@ func TestEditsConverge(t *testing.T) {
 		t.Fatal(err)
 	}
 	envtest.Eventually(t, "VirtualService deleted with the Ingress", gone(func() error { _, err := virtualService(env, "www.example.com"); return err }))
-	envtest.Eventually(t, "Gateway deleted with the Ingress", gone(func() error { _, err := gateway(env, "shop", "web"); return err }))
+	envtest.Eventually(t, "Gateway deleted with the Ingress", gone(func() error { _, err := gateway(env, "www.example.com"); return err }))
 }
 
-// TestSharedHost: a VirtualService shared by two Ingresses in two namespaces
-// is bound to both Gateways and keeps the other's routes when one goes.
+// TestSharedHost: the objects of a host shared by two Ingresses in two
+// namespaces hold both Ingresses' routes, and keep the other's when one
+// goes.
 func TestSharedHost(t *testing.T) {
 	env := envtest.StartT(t, envtest.Options{})
 	startReconciler(t, env, false)
@@ -121,30 +123,37 @@ func TestSharedHost(t *testing.T) {
 		}
 	}
 	envtest.Eventually(t, "both Ingresses' routes", wantRoutes(env, "api.example.com", "=/orders,/orders/*->orders:80 =/users,/users/*->users:80"))
-	envtest.Eventually(t, "bound to both Gateways", func() error {
-		vs, err := virtualService(env, "api.example.com")
-		if err != nil {
-			return err
-		}
-		if g := vs.Spec.Gateways; len(g) != 2 {
-			return fmt.Errorf("gateways %v", g)
-		}
-		return nil
-	})
+	envtest.Eventually(t, "made from both Ingresses", sources(env, "api.example.com", "team-a/users,team-b/orders"))
 	if err := env.Client.Delete(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	envtest.Eventually(t, "the other's routes stay", wantRoutes(env, "api.example.com", "=/orders,/orders/*->orders:80"))
-	envtest.Eventually(t, "bound to the remaining Gateway only", func() error {
-		vs, err := virtualService(env, "api.example.com")
+	envtest.Eventually(t, "made from the remaining Ingress only", sources(env, "api.example.com", "team-b/orders"))
+}
+
+// sources checks that both objects of host say they are made from want
+// (convert.AnnotationIngresses), and that the VirtualService is bound to
+// the host's Gateway only.
+func sources(env *envtest.Env, host, want string) func() error {
+	return func() error {
+		vs, err := virtualService(env, host)
 		if err != nil {
 			return err
 		}
-		if g := vs.Spec.Gateways; len(g) != 1 || g[0] != convert.GatewayName("team-b", "orders") {
-			return fmt.Errorf("gateways %v", g)
+		gw, err := gateway(env, host)
+		if err != nil {
+			return err
+		}
+		if g := vs.Spec.Gateways; len(g) != 1 || g[0] != gw.Name {
+			return fmt.Errorf("VirtualService bound to %v, want [%s]", g, gw.Name)
+		}
+		for _, got := range []string{vs.Annotations[convert.AnnotationIngresses], gw.Annotations[convert.AnnotationIngresses]} {
+			if got != want {
+				return fmt.Errorf("made from %q, want %q", got, want)
+			}
 		}
 		return nil
-	})
+	}
 }
 
 // stamped checks that the VirtualService of host carries the digest of
@@ -170,7 +179,7 @@ func TestHandEditsAndCollisions(t *testing.T) {
 	ctx := context.Background()
 	createNamespace(t, env, "web")
 
-	theirs := &istionet.VirtualService{ObjectMeta: metav1.ObjectMeta{Namespace: gwNS, Name: convert.VirtualServiceName("taken.example.com")}}
+	theirs := &istionet.VirtualService{ObjectMeta: metav1.ObjectMeta{Namespace: gwNS, Name: convert.ObjectName("taken.example.com")}}
 	theirs.Spec.Hosts = []string{"taken.example.com"}
 	theirs.Spec.Http = []*istioapi.HTTPRoute{{Route: []*istioapi.HTTPRouteDestination{{Destination: &istioapi.Destination{Host: "theirs"}}}}}
 	if err := env.Client.Create(ctx, theirs); err != nil {
@@ -241,13 +250,13 @@ func TestHandEditsAndCollisions(t *testing.T) {
 	if w := run.writesTo(site) - created; w != 2 {
 		t.Errorf("reverting two hand edits took %d write calls to the VirtualService, want 2", w)
 	}
-	gw, _ := gateway(env, "web", "site")
+	gw, _ := gateway(env, "site.example.com")
 	gw.Spec.Selector = map[string]string{"app": "something-else"}
 	if err := env.Client.Update(ctx, gw); err != nil {
 		t.Fatal(err)
 	}
 	envtest.Eventually(t, "Gateway hand edit reverted", func() error {
-		gw, err := gateway(env, "web", "site")
+		gw, err := gateway(env, "site.example.com")
 		if err != nil {
 			return err
 		}
@@ -256,4 +265,60 @@ func TestHandEditsAndCollisions(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestHostsThatDependOnOthers: a host's objects follow the Ingresses of
+// other hosts they depend on. An exact host gets its HTTPS server from
+// another Ingress's wildcard tls entry, and loses it with that Ingress; a
+// wildcard host's VirtualService carries the rules without host (of any
+// Ingress) for the names more than one label below it.
+func TestHostsThatDependOnOthers(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	startReconciler(t, env, false)
+	ctx := context.Background()
+	createNamespace(t, env, "team-a", "team-b", "ops")
+	www := ingress("team-a", "www", time.Time{}, "www.example.com", path{path: "/", pathType: "Prefix", service: "www", port: 80})
+	wild := ingress("team-b", "wild", time.Time{}, "*.example.com", path{path: "/", pathType: "Prefix", service: "tenant", port: 80})
+	wild.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"*.example.com"}, SecretName: "wild-tls"}}
+	for _, ing := range []*networkingv1.Ingress{www, wild} {
+		if err := env.Client.Create(ctx, ing); err != nil {
+			t.Fatal(err)
+		}
+	}
+	https := func(want string) func() error {
+		return func() error {
+			gw, err := gateway(env, "www.example.com")
+			if err != nil {
+				return err
+			}
+			got := ""
+			for _, s := range gw.Spec.Servers {
+				if s.Port.GetNumber() == 443 {
+					got = s.Tls.GetCredentialName()
+				}
+			}
+			if got != want {
+				return fmt.Errorf("www.example.com's HTTPS certificate is %q, want %q", got, want)
+			}
+			return nil
+		}
+	}
+	envtest.Eventually(t, "the exact host serves HTTPS with the wildcard's certificate", https("wild-tls"))
+	envtest.Eventually(t, "and says where it comes from", sources(env, "www.example.com", "team-a/www,team-b/wild"))
+
+	health := ingress("ops", "health", time.Time{}, "", path{path: "/healthz", pathType: "Exact", service: "health", port: 80})
+	if err := env.Client.Create(ctx, health); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, "the wildcard carries the rules without host for deeper names",
+		wantRoutes(env, "*.example.com", "/*->tenant:80 =/healthz->health:80"))
+	if err := env.Client.Delete(ctx, health); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, "and drops them with their Ingress", wantRoutes(env, "*.example.com", "/*->tenant:80"))
+
+	if err := env.Client.Delete(ctx, wild); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, "the exact host loses HTTPS with the wildcard's Ingress", https(""))
 }

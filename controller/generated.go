@@ -97,8 +97,8 @@ const digestKey = "ingressguard.io/cached-digest"
 // of the whole object) neither cost cache memory nor count as a
 // difference. AnnotationSpecGeneration is compared on its own.
 var (
-	managedLabelKeys      = []string{convert.LabelManagedBy, convert.LabelIngressNamespace, convert.LabelIngressName, convert.LabelHost}
-	managedAnnotationKeys = []string{convert.AnnotationIngress, convert.AnnotationHost, convert.AnnotationIngresses, AnnotationSpecDigest}
+	managedLabelKeys      = []string{convert.LabelManagedBy, convert.LabelHost}
+	managedAnnotationKeys = []string{convert.AnnotationHost, convert.AnnotationIngresses, AnnotationSpecDigest}
 )
 
 // digestOf is the SHA-256 (hex) of the managed labels and annotations that
@@ -142,8 +142,7 @@ func slimmed(m *metav1.ObjectMeta) bool {
 // VirtualServices. It keeps their kind, name, namespace, UID,
 // resourceVersion, generation and deletion timestamp; of the labels only
 // app.kubernetes.io/managed-by (as oursLabels); of the annotations only
-// the ones the watches map to work keys (convert.AnnotationIngress,
-// convert.AnnotationHost); and under digestKey, the digest of the managed
+// the one the watches map to work keys (convert.AnnotationHost); and under digestKey, the digest of the managed
 // labels and annotations, or specChanged if the generation is not
 // AnnotationSpecGeneration. Tombstones, and the objects it made, pass
 // unchanged: client-go applies transforms twice to the objects of a
@@ -165,10 +164,8 @@ func slimGenerated(in any) (any, error) {
 		out.Labels = oursLabels
 	}
 	out.Annotations = map[string]string{digestKey: digest}
-	for _, k := range []string{convert.AnnotationIngress, convert.AnnotationHost} {
-		if v, ok := m.Annotations[k]; ok {
-			out.Annotations[k] = v
-		}
+	if v, ok := m.Annotations[convert.AnnotationHost]; ok {
+		out.Annotations[convert.AnnotationHost] = v
 	}
 	return out, nil
 }

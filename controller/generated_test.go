@@ -94,7 +94,7 @@ func TestUpToDate(t *testing.T) {
 			m.Labels["team"] = "shop"
 			m.Annotations["kubectl.kubernetes.io/last-applied-configuration"] = strings.Repeat("x", 4096)
 		}},
-		{name: "managed label changed", desired: gw, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Labels[convert.LabelIngressName] = "other" }},
+		{name: "managed label changed", desired: gw, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Labels[convert.LabelHost] = "other" }},
 		{name: "managed annotation changed", desired: vs, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Annotations[convert.AnnotationIngresses] = "shop/other" }},
 		{name: "spec digest annotation changed", desired: vs, generation: 3, edit: func(m *metav1.ObjectMeta) {
 			m.Annotations[AnnotationSpecDigest] = specDigest(&gw.Spec)
@@ -127,8 +127,8 @@ func TestUpToDate(t *testing.T) {
 		t.Errorf("a Gateway written with another spec counts as up to date")
 	}
 	// The watches map cached copies to work keys.
-	if a := slim(t, served(t, stamped(gw, 1), 1, nil)).Annotations[convert.AnnotationIngress]; a != "shop/web" {
-		t.Errorf("cached Gateway's %s = %q", convert.AnnotationIngress, a)
+	if a := slim(t, served(t, stamped(gw, 1), 1, nil)).Annotations[convert.AnnotationHost]; a != "shop.example.com" {
+		t.Errorf("cached Gateway's %s = %q", convert.AnnotationHost, a)
 	}
 	if a := slim(t, served(t, stamped(vs, 1), 1, nil)).Annotations[convert.AnnotationHost]; a != "shop.example.com" {
 		t.Errorf("cached VirtualService's %s = %q", convert.AnnotationHost, a)

@@ -6,12 +6,14 @@ import (
 	"testing"
 	"time"
 
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -118,10 +120,10 @@ func TestResyncWritesNothing(t *testing.T) {
 	first.stop()
 	t.Logf("converging %d Ingresses on %d hosts took %d write calls", n, hosts, first.writes.Load())
 
-	gw0, vs0 := reconciles(t, "gateways"), reconciles(t, "virtualservices")
+	ing0, host0 := reconciles(t, "ingresses"), reconciles(t, "hosts")
 	second := startReconciler(t, env, false)
 	envtest.Eventually(t, "the new process reconciled every key", func() error {
-		if g, v := reconciles(t, "gateways")-gw0, reconciles(t, "virtualservices")-vs0; g < n || v < hosts {
+		if g, v := reconciles(t, "ingresses")-ing0, reconciles(t, "hosts")-host0; g < n || v < hosts {
 			return fmt.Errorf("%v of %d Ingress keys and %v of %d host keys reconciled", g, n, v, hosts)
 		}
 		return nil
@@ -141,15 +143,31 @@ func TestResyncWritesNothing(t *testing.T) {
 			}
 		}
 	}
+	// Objects of ours that an older version named otherwise (a Gateway per
+	// Ingress, shorter hashes) are orphans too.
+	legacy := []client.Object{
+		&istionet.Gateway{ObjectMeta: metav1.ObjectMeta{Name: "site-web-a4904cbf3e", Namespace: gwNS,
+			Labels:      map[string]string{convert.LabelManagedBy: convert.ManagedBy},
+			Annotations: map[string]string{"ingressguard.io/ingress": "web/site"}}},
+		&istionet.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "h1-example-com-150de168c8", Namespace: gwNS,
+			Labels:      map[string]string{convert.LabelManagedBy: convert.ManagedBy},
+			Annotations: map[string]string{convert.AnnotationHost: "h1.example.com"}}},
+	}
+	for _, o := range legacy {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
 	startReconciler(t, env, false)
-	envtest.Eventually(t, "orphaned Gateways removed", func() error {
-		for _, ing := range deleted {
-			if err := gone(func() error { _, err := gateway(env, ing.Namespace, ing.Name); return err })(); err != nil {
-				return fmt.Errorf("Gateway of %s: %v", ing.Name, err)
+	envtest.Eventually(t, "objects of an older version removed", func() error {
+		for _, o := range legacy {
+			if err := gone(func() error { return env.Client.Get(ctx, client.ObjectKeyFromObject(o), o) })(); err != nil {
+				return fmt.Errorf("%s: %v", o.GetName(), err)
 			}
 		}
 		return nil
 	})
+	envtest.Eventually(t, "orphaned Gateway of a host without Ingresses removed", gone(func() error { _, err := gateway(env, "h0.example.com"); return err }))
 	envtest.Eventually(t, "orphaned VirtualService of a host without Ingresses removed", gone(func() error { _, err := virtualService(env, "h0.example.com"); return err }))
 	envtest.Eventually(t, "other hosts keep their remaining routes", func() error {
 		vs, err := virtualService(env, "h1.example.com")
@@ -207,7 +225,7 @@ func TestIstiodConverting(t *testing.T) {
 		return nil
 	})
 	reconciledSince(t, "the Ingress and its host reconciled to the end", before)
-	if _, err := gateway(env, "web", "site"); err == nil {
+	if _, err := gateway(env, "site.example.com"); err == nil {
 		t.Error("a Gateway was written")
 	}
 	if _, err := virtualService(env, "site.example.com"); err == nil {

@@ -7,7 +7,6 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,11 +19,20 @@ import (
 	"github.com/ingressguard/ingressguard/internal/lazylog"
 )
 
+// View is what the reconcilers read besides the objects they write:
+// convert's view of the cluster, and every host key (lookup.Informers).
+type View interface {
+	convert.View
+	// HostKeys returns every host that some Ingress's
+	// convert.VirtualServiceHosts or convert.TLSHosts name.
+	HostKeys() []string
+}
+
 // Options configure the reconcilers.
 type Options struct {
 	Settings convert.Settings
 	// View answers convert's lookups (lookup.Informers in production).
-	View convert.View
+	View View
 	// Client writes; nil means the manager's client. Tests wrap it to count
 	// write calls.
 	Client client.Client
@@ -36,17 +44,19 @@ type Options struct {
 }
 
 // DefaultWorkers is how many keys each reconciler works on at once by
-// default. Keys never share an object (an Ingress has its Gateway and
-// status, a host its VirtualService) and a reconcile spends most of its
-// time waiting for the API server to answer its writes, so one worker
-// bounds convergence by write latency. The load program (test/load)
-// measures convergence; more workers than four gained nothing there.
+// default. Keys never share an object (an Ingress has its events and
+// status, a host its Gateway and VirtualService) and a reconcile spends
+// most of its time waiting for the API server to answer its writes, so
+// one worker bounds convergence by write latency. The load program
+// (test/load) measures convergence; more workers than four gained nothing
+// there.
 const DefaultWorkers = 4
 
-// Setup adds the Gateway/status reconciler (keyed by Ingress) and the
-// VirtualService reconciler (keyed by host) to mgr. The manager's cache must
-// have been built with CacheObjects, and IndexFields must have been called.
-// Both run only on the leader when the manager elects one.
+// Setup adds the Ingress reconciler (events and status, keyed by Ingress)
+// and the host reconciler (Gateway and VirtualService, keyed by host) to
+// mgr. The manager's cache must have been built with CacheObjects, and
+// IndexFields must have been called. Both run only on the leader when the
+// manager elects one.
 func Setup(mgr manager.Manager, o Options) error {
 	w := &writer{settings: o.Settings, view: o.View, client: o.Client, api: mgr.GetAPIReader(), events: o.Events}
 	if w.client == nil {
@@ -55,34 +65,34 @@ func Setup(mgr manager.Manager, o Options) error {
 	if w.events == nil {
 		w.events = mgr.GetEventRecorder("ingressguard")
 	}
-	m := mapper{w}
+	m := mapper{w: w, keys: o.View}
 	workers := controller.Options{MaxConcurrentReconciles: o.Workers}
 	if workers.MaxConcurrentReconciles == 0 {
 		workers.MaxConcurrentReconciles = DefaultWorkers
 	}
 	err := ctrl.NewControllerManagedBy(mgr).
-		Named("gateways").
+		Named("ingresses").
 		WithOptions(workers).
-		WithLogConstructor(logConstructor(mgr.GetLogger(), "gateways")).
+		WithLogConstructor(logConstructor(mgr.GetLogger(), "ingresses")).
 		For(&networkingv1.Ingress{}).
-		WatchesMetadata(metadataOf(gatewayGVK), handler.EnqueueRequestsFromMapFunc(m.gatewaySource)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.allIngressesIfGatewayService)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allIngresses)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allIngressesIfMesh)).
-		Complete(&gateways{w})
+		Complete(&ingresses{w})
 	if err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		Named("virtualservices").
+		Named("hosts").
 		WithOptions(workers).
-		WithLogConstructor(logConstructor(mgr.GetLogger(), "virtualservices")).
+		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts)).
-		WatchesMetadata(metadataOf(virtualServiceGVK), handler.EnqueueRequestsFromMapFunc(m.virtualServiceHost)).
+		WatchesMetadata(metadataOf(gatewayGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gatewayGVK.Kind))).
+		WatchesMetadata(metadataOf(virtualServiceGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(virtualServiceGVK.Kind))).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allHosts)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allHostsIfMesh)).
-		Complete(&virtualServices{w})
+		Complete(&hosts{w})
 }
 
 // logConstructor gives each reconcile a logger with the controller's name
@@ -100,30 +110,26 @@ func logConstructor(base logr.Logger, controller string) func(*reconcile.Request
 }
 
 // mapper turns watch events into work keys.
-type mapper struct{ w *writer }
-
-func (m mapper) gatewaySource(_ context.Context, o client.Object) []reconcile.Request {
-	ns, name, ok := strings.Cut(o.GetAnnotations()[convert.AnnotationIngress], "/")
-	if !ok || ns == "" || name == "" {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}}}
+type mapper struct {
+	w    *writer
+	keys View
 }
 
-func (m mapper) virtualServiceHost(_ context.Context, o client.Object) []reconcile.Request {
-	host, ok := o.GetAnnotations()[convert.AnnotationHost]
-	if !ok {
-		return nil
+// generatedHost maps a generated object of that kind to its host's key,
+// or, when its name is not its host's, to an orphan key.
+func (m mapper) generatedHost(kind string) handler.MapFunc {
+	return func(_ context.Context, o client.Object) []reconcile.Request {
+		host, ok := o.GetAnnotations()[convert.AnnotationHost]
+		if ok && o.GetName() == convert.ObjectName(host) {
+			return []reconcile.Request{hostRequest(host)}
+		}
+		return []reconcile.Request{orphanRequest(kind, o.GetName())}
 	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: host}}}
 }
 
+// ingressHosts maps an Ingress to the hosts whose objects it has a part in.
 func (m mapper) ingressHosts(_ context.Context, o client.Object) []reconcile.Request {
-	var out []reconcile.Request
-	for _, h := range convert.VirtualServiceHosts(o.(*networkingv1.Ingress)) {
-		out = append(out, hostRequest(h))
-	}
-	return out
+	return m.hostsOf([]*networkingv1.Ingress{o.(*networkingv1.Ingress)})
 }
 
 func (m mapper) backendHosts(ctx context.Context, o client.Object) []reconcile.Request {
@@ -131,7 +137,11 @@ func (m mapper) backendHosts(ctx context.Context, o client.Object) []reconcile.R
 	if err := m.w.client.List(ctx, &list, client.MatchingFields{BackendIndex: o.GetNamespace() + "/" + o.GetName()}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
-	return hostsOf(list.Items)
+	ings := make([]*networkingv1.Ingress, len(list.Items))
+	for i := range list.Items {
+		ings[i] = &list.Items[i]
+	}
+	return m.hostsOf(ings)
 }
 
 func (m mapper) isGatewayService(o client.Object) bool {
@@ -180,22 +190,45 @@ func (m mapper) allIngresses(ctx context.Context, _ client.Object) []reconcile.R
 	return out
 }
 
-func (m mapper) allHosts(ctx context.Context, _ client.Object) []reconcile.Request {
-	var list networkingv1.IngressList
-	if err := m.w.client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
-		return nil
+func (m mapper) allHosts(context.Context, client.Object) []reconcile.Request {
+	keys := m.keys.HostKeys()
+	out := make([]reconcile.Request, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, hostRequest(k))
 	}
-	return hostsOf(list.Items)
+	return out
 }
 
-func hostsOf(ings []networkingv1.Ingress) []reconcile.Request {
-	seen := map[string]bool{}
-	var out []reconcile.Request
-	for i := range ings {
-		for _, h := range convert.VirtualServiceHosts(&ings[i]) {
-			if !seen[h] {
-				seen[h] = true
-				out = append(out, hostRequest(h))
+// hostsOf returns the keys of the hosts whose Gateway and VirtualService
+// ings have a part in: the hosts they name (convert.VirtualServiceHosts
+// and convert.TLSHosts) and, when they name "" or a wildcard, every host
+// whose convert.Dependencies include one of those.
+func (m mapper) hostsOf(ings []*networkingv1.Ingress) []reconcile.Request {
+	named := map[string]bool{}
+	broad := false
+	for _, ing := range ings {
+		for _, hs := range [][]string{convert.VirtualServiceHosts(ing), convert.TLSHosts(ing)} {
+			for _, h := range hs {
+				named[h] = true
+				broad = broad || h == "" || strings.HasPrefix(h, "*")
+			}
+		}
+	}
+	out := make([]reconcile.Request, 0, len(named))
+	for h := range named {
+		out = append(out, hostRequest(h))
+	}
+	if !broad {
+		return out
+	}
+	for _, k := range m.keys.HostKeys() {
+		if named[k] {
+			continue
+		}
+		for _, d := range convert.Dependencies(k) {
+			if named[d] {
+				out = append(out, hostRequest(k))
+				break
 			}
 		}
 	}

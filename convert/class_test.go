@@ -85,28 +85,16 @@ func TestNames(t *testing.T) {
 	hosts := []string{"", "*", "a.b.com", "a-b.com", "A.B.COM", "*.example.com", "wildcard.example.com", long + "example.com", long + "example.org", "xn--bcher-kva.example"}
 	seen := map[string]string{}
 	for _, h := range hosts {
-		n := convert.VirtualServiceName(h)
+		n := convert.ObjectName(h)
 		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
-			t.Errorf("VirtualServiceName(%q) = %q: %v", h, n, errs)
+			t.Errorf("ObjectName(%q) = %q: %v", h, n, errs)
 		}
 		if prev, ok := seen[n]; ok && prev != h && !(prev == "" && h == "*" || prev == "*" && h == "") {
 			t.Errorf("hosts %q and %q share the name %q", prev, h, n)
 		}
 		seen[n] = h
 	}
-	if convert.VirtualServiceName("") != convert.VirtualServiceName("*") {
-		t.Errorf("a rule without host and the host \"*\" must share one VirtualService")
-	}
-	pairs := [][2]string{{"default", "ingress"}, {"b-c", "a"}, {"c", "a-b"}, {"default", "my.app"}, {"default", "my-app"}, {"team", long + "x"}, {"team", long + "y"}}
-	gws := map[string][2]string{}
-	for _, p := range pairs {
-		n := convert.GatewayName(p[0], p[1])
-		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
-			t.Errorf("GatewayName(%q, %q) = %q: %v", p[0], p[1], n, errs)
-		}
-		if prev, ok := gws[n]; ok {
-			t.Errorf("Ingresses %v and %v share the Gateway name %q", prev, p, n)
-		}
-		gws[n] = p
+	if convert.ObjectName("") != convert.ObjectName("*") {
+		t.Errorf("a rule without host and the host \"*\" must share one Gateway and VirtualService")
 	}
 }

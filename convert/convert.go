@@ -1,9 +1,12 @@
 package convert
 
 import (
+	"maps"
+	"slices"
 	"sort"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -40,7 +43,7 @@ func (s Settings) Convert(snap Snapshot) *Result {
 	ix := NewIndex(snap)
 	res := &Result{}
 	var ours []*Analysis
-	byHost := map[string][]*Analysis{}
+	src := sources{routing: map[string][]*Analysis{}, tls: map[string][]*networkingv1.Ingress{}}
 	for _, ing := range snap.Ingresses {
 		if !s.Ours(ing, ix) {
 			res.Ignored = append(res.Ignored, types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name})
@@ -48,27 +51,32 @@ func (s Settings) Convert(snap Snapshot) *Result {
 		}
 		a := s.Analyze(ing, ix)
 		ours = append(ours, a)
-		for _, h := range a.VirtualServiceHosts() {
-			byHost[h] = append(byHost[h], a)
+		for _, h := range VirtualServiceHosts(ing) {
+			src.routing[h] = append(src.routing[h], a)
+		}
+		for _, h := range TLSHosts(ing) {
+			src.tls[h] = append(src.tls[h], ing)
 		}
 	}
 	sort.Slice(ours, func(i, j int) bool { return ours[i].Key().String() < ours[j].Key().String() })
 	sort.Slice(res.Ignored, func(i, j int) bool { return res.Ignored[i].String() < res.Ignored[j].String() })
-	for _, a := range ours {
-		res.Gateways = append(res.Gateways, s.Gateway(a))
-	}
-	hosts := make([]string, 0, len(byHost))
-	for h := range byHost {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
-	for _, h := range hosts {
-		t := NewHostTable(h, byHost[h])
-		for _, a := range t.Ingresses {
-			a.Diagnostics.Warnings = append(a.Diagnostics.Warnings, t.warnings(a)...)
+	keys := slices.Collect(maps.Keys(src.routing))
+	for h := range src.tls {
+		if _, ok := src.routing[h]; !ok {
+			keys = append(keys, h)
 		}
-		if vs := s.VirtualService(t); vs != nil {
-			res.VirtualServices = append(res.VirtualServices, vs)
+	}
+	sort.Strings(keys)
+	for _, h := range keys {
+		v := NewVirtualHost(h, src)
+		for _, t := range v.Tables() {
+			for _, a := range t.Ingresses {
+				a.Diagnostics.Warnings = append(a.Diagnostics.Warnings, t.warnings(a)...)
+			}
+		}
+		if gw := s.Gateway(v); gw != nil {
+			res.Gateways = append(res.Gateways, gw)
+			res.VirtualServices = append(res.VirtualServices, s.VirtualService(v))
 		}
 	}
 	for _, a := range ours {
@@ -76,3 +84,12 @@ func (s Settings) Convert(snap Snapshot) *Result {
 	}
 	return res
 }
+
+// sources are the Sources of a snapshot.
+type sources struct {
+	routing map[string][]*Analysis
+	tls     map[string][]*networkingv1.Ingress
+}
+
+func (s sources) Routing(key string) []*Analysis          { return s.routing[key] }
+func (s sources) TLS(host string) []*networkingv1.Ingress { return s.tls[host] }

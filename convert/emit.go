@@ -16,110 +16,104 @@ var (
 	virtualServiceType = metav1.TypeMeta{APIVersion: istionet.SchemeGroupVersion.String(), Kind: "VirtualService"}
 )
 
-// Gateway is the emitter's Gateway of one Ingress (SPEC section 5): an HTTPS
-// server per tls entry that names a Secret, then one HTTP server on port 80
-// for the Ingress's hosts, or "*".
-func (s Settings) Gateway(a *Analysis) *istionet.Gateway {
-	ing := a.Ingress
-	gw := &istionet.Gateway{
-		TypeMeta: gatewayType,
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      GatewayName(ing.Namespace, ing.Name),
-			Namespace: s.GatewayNamespace,
-			Labels: map[string]string{
-				LabelManagedBy:        ManagedBy,
-				LabelIngressNamespace: ing.Namespace,
-				LabelIngressName:      labelValue(ing.Name),
-			},
-			Annotations: map[string]string{AnnotationIngress: ing.Namespace + "/" + ing.Name},
-		},
+// Gateway is the emitter's Gateway of one virtual host (SPEC section 5):
+// an HTTPS server for its host with its certificate, when it has one, and
+// an HTTP server for its host. It returns nil when nothing routes there.
+func (s Settings) Gateway(v *VirtualHost) *istionet.Gateway {
+	if v.empty() {
+		return nil
 	}
+	host := istioHost(v.Host)
+	gw := &istionet.Gateway{TypeMeta: gatewayType, ObjectMeta: s.objectMeta(v)}
 	gw.Spec.Selector = make(map[string]string, len(s.GatewaySelector))
-	for k, v := range s.GatewaySelector {
-		gw.Spec.Selector[k] = v
+	for k, val := range s.GatewaySelector {
+		gw.Spec.Selector[k] = val
 	}
-	for i, t := range ing.Spec.TLS {
-		if t.SecretName == "" {
-			continue
-		}
-		hosts := t.Hosts
-		if len(hosts) == 0 {
-			hosts = []string{"*"}
-		}
+	if c := v.Certificate; c != nil {
 		gw.Spec.Servers = append(gw.Spec.Servers, &istioapi.Server{
-			Port:  &istioapi.Port{Number: 443, Protocol: "HTTPS", Name: fmt.Sprintf("https-%d", i)},
-			Hosts: append([]string(nil), hosts...),
-			Tls:   &istioapi.ServerTLSSettings{Mode: istioapi.ServerTLSSettings_SIMPLE, CredentialName: t.SecretName},
+			Port:  &istioapi.Port{Number: 443, Protocol: "HTTPS", Name: "https"},
+			Hosts: []string{host},
+			Tls:   &istioapi.ServerTLSSettings{Mode: istioapi.ServerTLSSettings_SIMPLE, CredentialName: c.SecretName},
 		})
-	}
-	var hosts []string
-	for _, h := range a.VirtualServiceHosts() {
-		hosts = append(hosts, istioHost(h))
-	}
-	if len(hosts) == 0 {
-		hosts = []string{"*"}
 	}
 	gw.Spec.Servers = append(gw.Spec.Servers, &istioapi.Server{
 		Port:  &istioapi.Port{Number: 80, Protocol: "HTTP", Name: "http"},
-		Hosts: hosts,
+		Hosts: []string{host},
 	})
 	return gw
 }
 
-// VirtualService renders a host's table as its VirtualService (SPEC
-// section 5): the routes in the table's order, then the fallback, bound to
-// the Gateway of every Ingress in the table. It returns nil when nothing
-// routes there.
-func (s Settings) VirtualService(t *HostTable) *istionet.VirtualService {
-	vs := &istionet.VirtualService{
-		TypeMeta: virtualServiceType,
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      VirtualServiceName(t.Host),
-			Namespace: s.GatewayNamespace,
-			Labels:    map[string]string{LabelManagedBy: ManagedBy, LabelHost: labelValue(istioHost(t.Host))},
-		},
+// objectMeta is the metadata of v's Gateway and VirtualService: the same
+// name, the host, and the Ingresses they are made from.
+func (s Settings) objectMeta(v *VirtualHost) metav1.ObjectMeta {
+	var sources []string
+	for _, ing := range v.Ingresses() {
+		sources = append(sources, ing.Namespace+"/"+ing.Name)
 	}
-	authority := wildcardAuthority(t.Host)
+	sort.Strings(sources)
+	host := istioHost(v.Host)
+	return metav1.ObjectMeta{
+		Name:        ObjectName(v.Host),
+		Namespace:   s.GatewayNamespace,
+		Labels:      map[string]string{LabelManagedBy: ManagedBy, LabelHost: labelValue(host)},
+		Annotations: map[string]string{AnnotationHost: host, AnnotationIngresses: strings.Join(sources, ",")},
+	}
+}
+
+// VirtualService renders a virtual host as its VirtualService (SPEC
+// section 5), bound to its own Gateway only: each table's routes in order,
+// then its fallback; a table guarded by an authority that has no fallback
+// ends in a 404 for that authority when unguarded routes follow, so that
+// they never answer for it. It returns nil when nothing routes there.
+func (s Settings) VirtualService(v *VirtualHost) *istionet.VirtualService {
+	if v.empty() {
+		return nil
+	}
+	vs := &istionet.VirtualService{TypeMeta: virtualServiceType, ObjectMeta: s.objectMeta(v)}
+	vs.Spec.Hosts = []string{istioHost(v.Host)}
+	vs.Spec.Gateways = []string{vs.Name}
 	seen := map[string]bool{}
 	add := func(r *istioapi.HTTPRoute) {
 		if r != nil {
 			vs.Spec.Http = append(vs.Spec.Http, r)
 		}
 	}
-	for _, r := range t.routes {
-		add(httpRoute(r.Name(), r.Match, r.Dest, authority, seen))
+	for i, p := range v.parts {
+		var authority *istioapi.StringMatch
+		if p.authority != "" {
+			authority = &istioapi.StringMatch{MatchType: &istioapi.StringMatch_Regex{Regex: p.authority}}
+		}
+		for _, r := range p.routes {
+			add(httpRoute(r.Name(), r.Match, r.Dest, authority, seen))
+		}
+		switch f := p.fallback; {
+		case f != nil:
+			name := fmt.Sprintf("%s/%s/defaultBackend", f.from.Ingress.Namespace, f.from.Ingress.Name)
+			if authority != nil {
+				name += "/" + p.Host
+			}
+			add(httpRoute(name, Match{Kind: Prefix, Path: "/"}, f.dest, authority, seen))
+		case authority != nil && !p.catchesAll() && !(&VirtualHost{parts: v.parts[i+1:]}).empty():
+			add(&istioapi.HTTPRoute{
+				Name:           "no-rule/" + p.Host,
+				Match:          []*istioapi.HTTPMatchRequest{{Uri: &istioapi.StringMatch{MatchType: &istioapi.StringMatch_Prefix{Prefix: "/"}}, Authority: authority}},
+				DirectResponse: &istioapi.HTTPDirectResponse{Status: 404},
+			})
+		}
 	}
-	if f := t.fallback; f != nil {
-		add(httpRoute(fmt.Sprintf("%s/%s/defaultBackend", f.from.Ingress.Namespace, f.from.Ingress.Name),
-			Match{Kind: Prefix, Path: "/"}, f.dest, nil, seen))
-	}
-	if len(vs.Spec.Http) == 0 {
-		return nil
-	}
-	gateways := make([]string, 0, len(t.Ingresses))
-	sources := make([]string, 0, len(t.Ingresses))
-	for _, a := range t.Ingresses {
-		gateways = append(gateways, GatewayName(a.Ingress.Namespace, a.Ingress.Name))
-		sources = append(sources, a.Key().String())
-	}
-	sort.Strings(gateways)
-	sort.Strings(sources)
-	vs.Spec.Hosts = []string{istioHost(t.Host)}
-	vs.Spec.Gateways = gateways
-	vs.Annotations = map[string]string{AnnotationHost: istioHost(t.Host), AnnotationIngresses: strings.Join(sources, ",")}
 	return vs
 }
 
-// wildcardAuthority restricts a wildcard host to exactly one DNS label, as
-// the Kubernetes specification says; Envoy's own wildcard matches any depth.
-func wildcardAuthority(host string) *istioapi.StringMatch {
-	suffix, ok := strings.CutPrefix(host, "*")
-	if !ok {
-		return nil
-	}
-	return &istioapi.StringMatch{MatchType: &istioapi.StringMatch_Regex{
-		Regex: "^[^.]+" + regexp.QuoteMeta(suffix) + "(:[0-9]+)?$",
-	}}
+// wildcardAuthority is the authority regex that restricts a wildcard host
+// to exactly one DNS label, as the Kubernetes specification says; Envoy's
+// own wildcard matches any depth.
+func wildcardAuthority(host string) string {
+	return "^[^.]+" + regexp.QuoteMeta(strings.TrimPrefix(host, "*")) + "(:[0-9]+)?$"
+}
+
+// exactAuthority is the authority regex of exactly host, with any port.
+func exactAuthority(host string) string {
+	return "^" + regexp.QuoteMeta(host) + "(:[0-9]+)?$"
 }
 
 // httpRoute renders one route. A Prefix other than "/" becomes two matches,

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 )
@@ -159,4 +160,209 @@ func describe(r route, self *Analysis) string {
 		return r.Field() + " of this Ingress"
 	}
 	return fmt.Sprintf("Ingress %s (%s)", r.from.Key(), r.Field())
+}
+
+// VirtualHost is the fourth stage of conversion: everything the ingress
+// gateway serves for one host key, as one Gateway and one VirtualService
+// that nothing else binds to. Istio merges into the virtual host of each
+// Gateway server host the routes of every VirtualService bound to that
+// Gateway whose hosts intersect it, so a wildcard's routes would join an
+// exact host's, first or last by age; with a Gateway per host there is
+// nothing to merge, Envoy picks the most specific host, and each
+// VirtualService says the whole Kubernetes rule for the requests that
+// reach it:
+//
+//   - an exact host with rules: its table;
+//   - a wildcard host "*.example.com" with rules: its table, for an
+//     authority of exactly one more label, then what the rules without
+//     host say, for the deeper names Envoy's wildcard also takes;
+//   - the "*" host: the table of each single-label host, for that
+//     authority exactly, then the rules without host;
+//   - a host that only a tls entry names: what serves it over plain HTTP,
+//     the table of the wildcard rule that covers it or the rules without
+//     host.
+//
+// Its certificate is the tls entry that covers the host most specifically.
+type VirtualHost struct {
+	// Host is the key ("" is "*"): a rule host, except single-label
+	// hosts, or a tls host.
+	Host string
+	// Certificate is what its HTTPS server serves; nil for none.
+	Certificate *Certificate
+
+	parts []part
+}
+
+// part is one host table in a VirtualHost: guarded by an authority regex,
+// or not; own when the table is the virtual host's to report on (the
+// rules without host are borrowed by every wildcard host).
+type part struct {
+	*HostTable
+	authority string
+	own       bool
+}
+
+// Certificate is the tls entry whose Secret serves a host.
+type Certificate struct {
+	SecretName string
+	// From is the Ingress of the tls entry.
+	From *networkingv1.Ingress
+}
+
+// Sources answer what a VirtualHost is built from, among the Ingresses of
+// ours only.
+type Sources interface {
+	// Routing returns the analyses of the Ingresses whose
+	// VirtualServiceHosts include key.
+	Routing(key string) []*Analysis
+	// TLS returns the Ingresses whose TLSHosts include host.
+	TLS(host string) []*networkingv1.Ingress
+}
+
+// NewVirtualHost builds the virtual host of key from src.
+func NewVirtualHost(key string, src Sources) *VirtualHost {
+	v := &VirtualHost{Host: key, Certificate: certificate(key, src)}
+	own := src.Routing(key)
+	hostless := func() *HostTable { return NewHostTable("", withRule(src.Routing(""), "")) }
+	switch {
+	case key == "":
+		var labels []string
+		for _, a := range own {
+			for _, h := range a.Hosts {
+				if singleLabel(h) && !slices.Contains(labels, h) {
+					labels = append(labels, h)
+				}
+			}
+		}
+		slices.Sort(labels)
+		for _, h := range labels {
+			v.parts = append(v.parts, part{NewHostTable(h, withRule(own, h)), exactAuthority(h), true})
+		}
+		v.parts = append(v.parts, part{hostless(), "", true})
+	case strings.HasPrefix(key, "*"):
+		if len(own) > 0 {
+			v.parts = append(v.parts, part{NewHostTable(key, own), wildcardAuthority(key), true})
+		}
+		v.parts = append(v.parts, part{hostless(), "", false})
+	case len(own) > 0:
+		v.parts = append(v.parts, part{NewHostTable(key, own), "", true})
+	default:
+		if w := coveringWildcard(key); w != "" && len(src.Routing(w)) > 0 {
+			v.parts = append(v.parts, part{NewHostTable(w, src.Routing(w)), "", false})
+		} else {
+			v.parts = append(v.parts, part{hostless(), "", false})
+		}
+	}
+	return v
+}
+
+// Tables are the host tables that v reports on: each rule host's table is
+// v's in exactly one VirtualHost, the one of its key.
+func (v *VirtualHost) Tables() []*HostTable {
+	var out []*HostTable
+	for _, p := range v.parts {
+		if p.own {
+			out = append(out, p.HostTable)
+		}
+	}
+	return out
+}
+
+// empty reports whether nothing routes in v.
+func (v *VirtualHost) empty() bool {
+	for _, p := range v.parts {
+		if len(p.routes) > 0 || p.fallback != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// catchesAll reports whether a route of t matches every path.
+func (t *HostTable) catchesAll() bool {
+	return slices.ContainsFunc(t.routes, func(r route) bool { return r.Match == Match{Kind: Prefix, Path: "/"} })
+}
+
+// withRule keeps the analyses that have a rule for host ("" also keeps
+// those with a defaultBackend, which catches what the rules without host
+// do not).
+func withRule(as []*Analysis, host string) []*Analysis {
+	var out []*Analysis
+	for _, a := range as {
+		if slices.Contains(a.Hosts, host) || host == "" && a.Ingress.Spec.DefaultBackend != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// coveringWildcard is the wildcard host that covers exact host h with one
+// label ("*.example.com" for "a.example.com"), or "".
+func coveringWildcard(h string) string {
+	_, parent, ok := strings.Cut(h, ".")
+	if !ok || strings.HasPrefix(h, "*") {
+		return ""
+	}
+	return "*." + parent
+}
+
+// certificate picks the tls entry that serves key over HTTPS, as the
+// Kubernetes rule picks it: an entry naming the host exactly, else one
+// whose wildcard covers it with one label, else one without hosts; among
+// equals, the oldest Ingress's first.
+func certificate(key string, src Sources) *Certificate {
+	for _, host := range Dependencies(key) { // most specific first
+		var best *Certificate
+		for _, ing := range src.TLS(host) {
+			if best != nil && byAge(best.From, ing) <= 0 {
+				continue
+			}
+			for _, t := range ing.Spec.TLS {
+				if t.SecretName != "" && (host == "" && len(t.Hosts) == 0 || host != "" && slices.Contains(t.Hosts, host)) {
+					best = &Certificate{SecretName: t.SecretName, From: ing}
+					break
+				}
+			}
+		}
+		if best != nil {
+			return best
+		}
+	}
+	return nil
+}
+
+// Ingresses are the Ingresses v is made from: those with routes in it and
+// the one whose certificate it serves, oldest first.
+func (v *VirtualHost) Ingresses() []*networkingv1.Ingress {
+	var out []*networkingv1.Ingress
+	add := func(ing *networkingv1.Ingress) {
+		if !slices.Contains(out, ing) {
+			out = append(out, ing)
+		}
+	}
+	for _, p := range v.parts {
+		for _, a := range p.Ingresses {
+			add(a.Ingress)
+		}
+	}
+	if c := v.Certificate; c != nil {
+		add(c.From)
+	}
+	slices.SortStableFunc(out, byAge)
+	return out
+}
+
+// Dependencies are the hosts whose Ingresses (by VirtualServiceHosts or
+// TLSHosts) NewVirtualHost reads for key: key itself, the wildcard that
+// covers it with one label, and "" (the rules without host, and the tls
+// entries without hosts).
+func Dependencies(key string) []string {
+	deps := []string{key}
+	if w := coveringWildcard(key); w != "" {
+		deps = append(deps, w)
+	}
+	if key != "" {
+		deps = append(deps, "")
+	}
+	return deps
 }

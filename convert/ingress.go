@@ -82,18 +82,60 @@ func (a *Analysis) Key() types.NamespacedName {
 	return types.NamespacedName{Namespace: a.Ingress.Namespace, Name: a.Ingress.Name}
 }
 
-// VirtualServiceHosts are the hosts ("" is "*") whose VirtualService this
-// Ingress contributes to.
-func (a *Analysis) VirtualServiceHosts() []string { return VirtualServiceHosts(a.Ingress) }
-
 // VirtualServiceHosts are the hosts ("" is "*") whose VirtualService an
-// Ingress contributes to: its rule hosts, and "" for a defaultBackend.
+// Ingress has routes in: the key (HostKey) of each rule host, and "" for a
+// defaultBackend.
 func VirtualServiceHosts(ing *networkingv1.Ingress) []string {
-	hosts := RuleHosts(ing)
+	var hosts []string
+	for _, h := range RuleHosts(ing) {
+		if k := HostKey(h); !slices.Contains(hosts, k) {
+			hosts = append(hosts, k)
+		}
+	}
 	if ing.Spec.DefaultBackend == nil || slices.Contains(hosts, "") {
 		return hosts
 	}
 	return append(hosts, "")
+}
+
+// HostKey is the host whose Gateway and VirtualService serve rule host h:
+// h itself, or "" (the "*" host) for a rule without host and for a
+// single-label host such as "myapp". Istio refuses single-label names as
+// Gateway hosts, so the "*" host serves them, matching their authority
+// exactly.
+func HostKey(h string) string {
+	if singleLabel(h) {
+		return ""
+	}
+	return h
+}
+
+// singleLabel reports whether host is one DNS label, such as "myapp".
+func singleLabel(host string) bool { return host != "" && !strings.Contains(host, ".") }
+
+// TLSHosts are the hosts of an Ingress's tls entries that name a Secret,
+// in order of appearance, "" standing for an entry without hosts (which
+// covers every host); single-label hosts, which no Gateway can select a
+// certificate for, are left out (Analyze refuses them).
+func TLSHosts(ing *networkingv1.Ingress) []string {
+	var hosts []string
+	add := func(h string) {
+		if !singleLabel(h) && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	for _, t := range ing.Spec.TLS {
+		if t.SecretName == "" {
+			continue
+		}
+		if len(t.Hosts) == 0 {
+			add("")
+		}
+		for _, h := range t.Hosts {
+			add(h)
+		}
+	}
+	return hosts
 }
 
 // BackendServices lists the Services ("namespace/name") whose ports an
@@ -260,8 +302,13 @@ func (s Settings) checkTLS(a *Analysis, c Credentials) {
 			}
 		}
 		for j, h := range t.Hosts {
+			if singleLabel(h) {
+				d.Errors = append(d.Errors, field.Invalid(f().Child("hosts").Index(j), h,
+					"Istio's gateway picks a certificate by a Gateway server host, and it refuses single-label names there (they are not fully qualified), so this certificate would never be served; name the host by a fully qualified name such as "+h+".example.com in both the rule and the tls entry, or remove it from tls.hosts and serve it over plain HTTP"))
+				continue
+			}
 			if !a.serves(h) {
-				d.warn(f().Child("hosts").Index(j), "no rule of this Ingress serves host %q, so the certificate is offered but every request gets 404; add a rule for it or remove it", h)
+				d.warn(f().Child("hosts").Index(j), "no rule of this Ingress serves host %q, so this entry serves it only if another Ingress has rules for it (else nothing answers HTTPS for it); add a rule for it or remove it", h)
 			}
 		}
 	}

@@ -15,24 +15,20 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedBy is the value of LabelManagedBy.
 	ManagedBy = "ingressguard"
-	// LabelIngressNamespace names the namespace of a Gateway's Ingress.
-	LabelIngressNamespace = "ingressguard.io/ingress-namespace"
-	// LabelIngressName names a Gateway's Ingress (shortened with a hash
-	// when the name is not a valid label value).
-	LabelIngressName = "ingressguard.io/ingress-name"
-	// LabelHost names a VirtualService's host as a label value
-	// ("wildcard" for "*", shortened with a hash when too long).
+	// LabelHost names the host of a Gateway or VirtualService as a label
+	// value ("wildcard" for "*", shortened with a hash when too long).
 	LabelHost = "ingressguard.io/host"
-	// AnnotationIngress holds a Gateway's Ingress as namespace/name, exactly.
-	AnnotationIngress = "ingressguard.io/ingress"
-	// AnnotationHost holds a VirtualService's host, exactly.
+	// AnnotationHost holds the host of a Gateway or VirtualService, exactly.
 	AnnotationHost = "ingressguard.io/host"
 	// AnnotationIngresses lists the Ingresses (namespace/name, comma
-	// separated, sorted) that contribute routes to a VirtualService.
+	// separated, sorted) that a host's Gateway and VirtualService are made
+	// from: those with routes in it, and the one whose certificate it serves.
 	AnnotationIngresses = "ingressguard.io/ingresses"
 )
 
-const hashLen = 10
+// hashLen is the length in hex digits of the hash in a generated name:
+// 64 bits, so that distinct keys never share a name (SPEC section 5).
+const hashLen = 16
 
 func shortHash(key string) string {
 	sum := sha256.Sum256([]byte(key))
@@ -80,15 +76,10 @@ func labelValue(s string) string {
 	return objectName(s, s)
 }
 
-// GatewayName is the name of the Gateway generated for an Ingress:
-// "<ingress>-<namespace>-<hash>".
-func GatewayName(namespace, name string) string {
-	return objectName(name+"-"+namespace, namespace+"/"+name)
-}
-
-// VirtualServiceName is the name of the VirtualService generated for a host
-// ("" is the "*" host): the host with dots as dashes, then a hash.
-func VirtualServiceName(host string) string {
+// ObjectName is the name of the Gateway and of the VirtualService generated
+// for a host ("" is the "*" host): the host with dots as dashes, then a
+// hash of the host.
+func ObjectName(host string) string {
 	return objectName(istioHost(host), "host:"+istioHost(host))
 }
 

@@ -186,7 +186,7 @@ func TestServeByMeaning(t *testing.T) {
 			for _, r := range tc.rows {
 				req := request{r.scheme, r.host, r.path}
 				want := []outcome{{backend: r.backend, secret: r.secret}}
-				if got := gatewayServe(res, req); !slices.Equal(got, want) {
+				if got := gatewayServe(res, tc.ings, req); !slices.Equal(got, want) {
 					t.Errorf("%s: the gateway gives %+v, want %+v", req, got, want[0])
 				}
 				if got := kubernetesServe(tc.ings, tc.svcs, req); !slices.Equal(got, want) {

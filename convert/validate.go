@@ -12,7 +12,7 @@ func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
 	a := s.Analyze(ing, c)
 	for _, h := range a.Hosts {
 		var others []*networkingv1.Ingress
-		for _, other := range c.HostIngresses(h) {
+		for _, other := range c.HostIngresses(HostKey(h)) {
 			if (other.Namespace != ing.Namespace || other.Name != ing.Name) && s.Ours(other, c) {
 				others = append(others, other)
 			}

@@ -32,13 +32,18 @@ type Credentials interface {
 	CertificateFor(secretName string) (string, bool)
 }
 
-// Hosts finds the Ingresses that take part in a host's VirtualService, to
-// build it and to detect routes that two Ingresses both claim.
+// Hosts finds the Ingresses that take part in a host's Gateway and
+// VirtualService, to build them and to detect routes that two Ingresses
+// both claim.
 type Hosts interface {
 	// HostIngresses returns every Ingress, of any class, whose
-	// VirtualServiceHosts include host: those with a rule for it ("" for
-	// rules without host) and, for "", those with a defaultBackend.
+	// VirtualServiceHosts include host: those with a rule for it and, for
+	// "", those with a rule without host, a single-label host or a
+	// defaultBackend.
 	HostIngresses(host string) []*networkingv1.Ingress
+	// TLSIngresses returns every Ingress, of any class, whose TLSHosts
+	// include host ("" for a tls entry without hosts).
+	TLSIngresses(host string) []*networkingv1.Ingress
 }
 
 // View is the read-only view of cluster state that conversion reads.
@@ -84,6 +89,7 @@ type Index struct {
 	defaultCls *networkingv1.IngressClass
 	services   map[string]*corev1.Service
 	byHost     map[string][]*networkingv1.Ingress
+	byTLS      map[string][]*networkingv1.Ingress
 }
 
 // NewIndex indexes a snapshot. A nil Credentials means no Secret exists.
@@ -93,6 +99,7 @@ func NewIndex(s Snapshot) *Index {
 		classes:     make(map[string]*networkingv1.IngressClass, len(s.IngressClasses)),
 		services:    make(map[string]*corev1.Service, len(s.Services)),
 		byHost:      make(map[string][]*networkingv1.Ingress),
+		byTLS:       make(map[string][]*networkingv1.Ingress),
 	}
 	if ix.Credentials == nil {
 		ix.Credentials = StaticCredentials{}
@@ -111,6 +118,9 @@ func NewIndex(s Snapshot) *Index {
 	for _, ing := range s.Ingresses {
 		for _, h := range VirtualServiceHosts(ing) {
 			ix.byHost[h] = append(ix.byHost[h], ing)
+		}
+		for _, h := range TLSHosts(ing) {
+			ix.byTLS[h] = append(ix.byTLS[h], ing)
 		}
 	}
 	return ix
@@ -135,3 +145,6 @@ func (ix *Index) Service(namespace, name string) (*corev1.Service, bool) {
 
 // HostIngresses implements Hosts.
 func (ix *Index) HostIngresses(host string) []*networkingv1.Ingress { return ix.byHost[host] }
+
+// TLSIngresses implements Hosts.
+func (ix *Index) TLSIngresses(host string) []*networkingv1.Ingress { return ix.byTLS[host] }

@@ -50,6 +50,9 @@ const (
 	// namespace), and reading one through the cache's List copies every
 	// Ingress found by reflection.
 	hostIndex = "ingressguard.io/virtualservice-hosts"
+	// tlsIndex is a client-go index of the Ingress informer: Ingresses by
+	// the hosts of their tls entries, as convert.TLSHosts returns them.
+	tlsIndex = "ingressguard.io/tls-hosts"
 	// secretNameIndex is a controller-runtime field index of cert-manager
 	// Certificates by spec.secretName.
 	secretNameIndex = "spec.secretName"
@@ -218,12 +221,10 @@ func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Infor
 		}
 		*w.ix = shared.GetIndexer()
 	}
-	if err := cl.ingresses.AddIndexers(toolscache.Indexers{hostIndex: func(obj any) ([]string, error) {
-		if ing, ok := obj.(*networkingv1.Ingress); ok {
-			return convert.VirtualServiceHosts(ing), nil
-		}
-		return nil, nil
-	}}); err != nil {
+	if err := cl.ingresses.AddIndexers(toolscache.Indexers{
+		hostIndex: ingressIndex(convert.VirtualServiceHosts),
+		tlsIndex:  ingressIndex(convert.TLSHosts),
+	}); err != nil {
 		return nil, fmt.Errorf("indexing Ingresses by host: %w", err)
 	}
 	if _, err := watch(secretMetadata()); err != nil {
@@ -335,14 +336,51 @@ func (c *Informers) CertificateFor(secretName string) (string, bool) {
 	return names[0], true
 }
 
+// ingressIndex is a client-go index function of Ingresses by hosts.
+func ingressIndex(hosts func(*networkingv1.Ingress) []string) toolscache.IndexFunc {
+	return func(obj any) ([]string, error) {
+		if ing, ok := obj.(*networkingv1.Ingress); ok {
+			return hosts(ing), nil
+		}
+		return nil, nil
+	}
+}
+
 // HostIngresses implements convert.Hosts with an index lookup: the
 // Ingresses whose VirtualService hosts (convert.VirtualServiceHosts)
-// include host, those with a rule for it, and for "" also those with a
-// defaultBackend. Callers must not modify them.
+// include host. Callers must not modify them.
 func (c *Informers) HostIngresses(host string) []*networkingv1.Ingress {
-	objs, err := c.ingresses.ByIndex(hostIndex, host)
+	return c.byIndex(hostIndex, host)
+}
+
+// TLSIngresses implements convert.Hosts with an index lookup: the
+// Ingresses whose convert.TLSHosts include host. Callers must not modify
+// them.
+func (c *Informers) TLSIngresses(host string) []*networkingv1.Ingress {
+	return c.byIndex(tlsIndex, host)
+}
+
+// HostKeys returns every host that an Ingress's VirtualServiceHosts or
+// TLSHosts name: the keys of the generated Gateways and VirtualServices,
+// and a few more (the Ingresses may not be ours).
+func (c *Informers) HostKeys() []string {
+	keys := c.ingresses.ListIndexFuncValues(hostIndex)
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		seen[k] = true
+	}
+	for _, k := range c.ingresses.ListIndexFuncValues(tlsIndex) {
+		if !seen[k] {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func (c *Informers) byIndex(index, host string) []*networkingv1.Ingress {
+	objs, err := c.ingresses.ByIndex(index, host)
 	if err != nil {
-		c.failed(err, "Ingresses", "host", host)
+		c.failed(err, "Ingresses", "index", index, "host", host)
 		return nil
 	}
 	out := make([]*networkingv1.Ingress, 0, len(objs))

@@ -593,10 +593,10 @@ func (in *installation) checkReconciled(t *testing.T, s *serving) {
 
 	t.Run("Gateway and VirtualService in the gateway namespace", func(t *testing.T) {
 		envtest.Until(t, "the Gateway", func() bool {
-			return in.env.Client.Get(ctx, client.ObjectKey{Namespace: settings.GatewayNamespace, Name: convert.GatewayName("default", "httpbin")}, &istionet.Gateway{}) == nil
+			return in.env.Client.Get(ctx, client.ObjectKey{Namespace: settings.GatewayNamespace, Name: convert.ObjectName("httpbin.example.com")}, &istionet.Gateway{}) == nil
 		})
 		envtest.Until(t, "the VirtualService", func() bool {
-			return in.env.Client.Get(ctx, client.ObjectKey{Namespace: settings.GatewayNamespace, Name: convert.VirtualServiceName("httpbin.example.com")}, &istionet.VirtualService{}) == nil
+			return in.env.Client.Get(ctx, client.ObjectKey{Namespace: settings.GatewayNamespace, Name: convert.ObjectName("httpbin.example.com")}, &istionet.VirtualService{}) == nil
 		})
 	})
 	t.Run("Ingress status", func(t *testing.T) {

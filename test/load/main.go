@@ -552,7 +552,7 @@ func (b *bench) resync(ctx context.Context) (resync, error) {
 	}
 	hosts := map[string]bool{}
 	for i := range ings.Items {
-		for _, h := range convert.VirtualServiceHosts(&ings.Items[i]) {
+		for _, h := range append(convert.VirtualServiceHosts(&ings.Items[i]), convert.TLSHosts(&ings.Items[i])...) {
 			hosts[h] = true
 		}
 	}
@@ -566,7 +566,7 @@ func (b *bench) resync(ctx context.Context) (resync, error) {
 	}
 	if err := b.serve.waitFor(ctx, "done with the resync", 10*time.Minute, func() bool {
 		p, err := b.serve.progress()
-		return err == nil && p.Reconciles["gateways"] >= float64(r.Ingresses) && p.Reconciles["virtualservices"] >= float64(r.Hosts) && p.Queued == 0
+		return err == nil && p.Reconciles["ingresses"] >= float64(r.Ingresses) && p.Reconciles["hosts"] >= float64(r.Hosts) && p.Queued == 0
 	}); err != nil {
 		return r, err
 	}

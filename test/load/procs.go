@@ -203,7 +203,7 @@ func (p *proc) progress() (progress, error) {
 	pr := progress{Reconciles: map[string]float64{}}
 	pr.Writes = sum(fams, "rest_client_requests_total", func(l map[string]string) bool { return writeMethods[l["method"]] })
 	pr.Reads = sum(fams, "rest_client_requests_total", func(l map[string]string) bool { return !writeMethods[l["method"]] })
-	for _, c := range []string{"gateways", "virtualservices"} {
+	for _, c := range []string{"ingresses", "hosts"} {
 		pr.Reconciles[c] = sum(fams, "controller_runtime_reconcile_total", func(l map[string]string) bool { return l["controller"] == c })
 		pr.Queued += sum(fams, "workqueue_depth", func(l map[string]string) bool { return l["name"] == c })
 	}

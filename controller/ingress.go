@@ -11,15 +11,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-
-	"github.com/ingressguard/ingressguard/convert"
 )
 
-// gateways converges, per Ingress, its Gateway, its events and its status.
-type gateways struct{ *writer }
+// ingresses converges, per Ingress, its events and its status; the hosts
+// reconciler writes what serves it.
+type ingresses struct{ *writer }
 
 // Reconcile implements reconcile.Reconciler for an Ingress key.
-func (r *gateways) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *ingresses) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ing := &networkingv1.Ingress{}
 	if err := r.client.Get(ctx, req.NamespacedName, ing); apierrors.IsNotFound(err) {
 		ing = nil
@@ -28,13 +27,10 @@ func (r *gateways) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result
 	}
 	key := req.String()
 	if !r.ours(ing) {
-		r.forget("gateway/" + key)
-		r.forget("gateway-warnings/" + key)
+		r.forget("ingress/" + key)
+		r.forget("ingress-warnings/" + key)
 		r.forget("istiod/" + key)
-		if on, _, err := r.istiodConverts(ctx); on || err != nil {
-			return ctrl.Result{}, err
-		}
-		return ctrl.Result{}, r.remove(ctx, gatewayGVK, convert.GatewayName(req.Namespace, req.Name))
+		return ctrl.Result{}, nil
 	}
 	on, why, err := r.istiodConverts(ctx)
 	if err != nil {
@@ -53,17 +49,14 @@ func (r *gateways) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result
 	for _, w := range a.Diagnostics.Warnings {
 		warns = append(warns, w.String())
 	}
-	r.report(ing, "gateway/"+key, ReasonError, errs)
-	r.report(ing, "gateway-warnings/"+key, ReasonWarning, warns)
-	if err := r.put(ctx, r.settings.Gateway(a), []*networkingv1.Ingress{ing}); err != nil {
-		return ctrl.Result{}, err
-	}
+	r.report(ing, "ingress/"+key, ReasonError, errs)
+	r.report(ing, "ingress-warnings/"+key, ReasonWarning, warns)
 	return ctrl.Result{}, r.status(ctx, ing)
 }
 
 // status sets status.loadBalancer.ingress from the ingress gateway Service,
 // writing only when it changes.
-func (r *gateways) status(ctx context.Context, ing *networkingv1.Ingress) error {
+func (r *ingresses) status(ctx context.Context, ing *networkingv1.Ingress) error {
 	var svc corev1.Service
 	err := r.client.Get(ctx, types.NamespacedName{Namespace: r.settings.GatewayNamespace, Name: r.settings.IngressService}, &svc)
 	if err != nil && !apierrors.IsNotFound(err) {
