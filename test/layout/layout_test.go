@@ -97,6 +97,70 @@ func (r row) allows(rows []row, dir string) bool {
 	return false
 }
 
+// nestedModules finds the modules of their own below root (a folder with
+// a go.mod, such as test/istio and hack/tools) and checks that each is
+// named after its folder, so that its import paths map to folders as the
+// main module's do, and that one requiring the main module replaces it
+// with this repository, so that it tests the code beside it. It returns
+// their folders, slash-separated and relative to root.
+func nestedModules(t *testing.T, root string) []string {
+	t.Helper()
+	var mods []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); p != root && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Name() != "go.mod" || filepath.Dir(p) == root {
+			return nil
+		}
+		rel, err := filepath.Rel(root, filepath.Dir(p))
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(rel)
+		mods = append(mods, dir)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var name string
+		requires, replaced := false, false
+		toRoot := strings.TrimSuffix(strings.Repeat("../", strings.Count(dir, "/")+1), "/")
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 2 && f[0] == "module":
+				name = f[1]
+			case len(f) >= 2 && f[len(f)-2] == module && !strings.Contains(line, "=>"):
+				requires = true
+			case len(f) >= 3 && slices.Contains(f, "=>") && (f[0] == module || (f[0] == "replace" && f[1] == module)):
+				replaced = f[len(f)-1] == toRoot
+			}
+		}
+		if name != module+"/"+dir {
+			t.Errorf("%s/go.mod: module %q, want %q so that its import paths name its folders", dir, name, module+"/"+dir)
+		}
+		if requires && !replaced {
+			t.Errorf("%s/go.mod requires %s but does not replace it with %s: it would test a published version, not this repository", dir, module, toRoot)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mods
+}
+
+// TestLayoutTableMatchesImports checks every folder's Go files against the
+// layout table: those of the main module without their tests (tests may
+// reach further), and every file of a module of its own below it, whose
+// code may be tests only (test/istio) and which the table covers too.
 func TestLayoutTableMatchesImports(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -107,6 +171,10 @@ func TestLayoutTableMatchesImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := table(t, string(readme))
+	nested := nestedModules(t, root)
+	inNested := func(dir string) bool {
+		return slices.ContainsFunc(nested, func(m string) bool { return strings.HasPrefix(dir+"/", m+"/") })
+	}
 	fset := token.NewFileSet()
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -118,7 +186,7 @@ func TestLayoutTableMatchesImports(t *testing.T) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+		if !strings.HasSuffix(p, ".go") {
 			return nil
 		}
 		rel, err := filepath.Rel(root, filepath.Dir(p))
@@ -126,6 +194,9 @@ func TestLayoutTableMatchesImports(t *testing.T) {
 			return err
 		}
 		dir := filepath.ToSlash(rel)
+		if strings.HasSuffix(p, "_test.go") && !inNested(dir) {
+			return nil
+		}
 		r, ok := rowOf(rows, dir)
 		if !ok {
 			t.Errorf("%s: folder %s has no row in README.md's layout table", filepath.ToSlash(filepath.Join(rel, d.Name())), dir)
