@@ -377,6 +377,49 @@ var routingCases = []routingCase{
 			{"https://a.example.com/", "tenant.b:80", "wildcard-tls"},
 		},
 	},
+	{
+		name: "single-label hosts beside rules without host and a defaultBackend",
+		why:  "a single-label host gets its own rules, then its Ingress's defaultBackend; only other hosts get the rules without host",
+		ings: []*networkingv1.Ingress{
+			ingress("web", "short", 0, withDefault(spec(
+				rule("myapp", path("/app", prefix, backend("myapp", 80))),
+			), backend("short-default", 80))),
+			ingress("ops", "health", 1, spec(
+				rule("", path("/healthz", exact, backend("health", 80))),
+				rule("other", path("/", prefix, backend("other", 80))),
+			)),
+		},
+		rows: []row{
+			{"http://myapp/app", "myapp.web:80", ""},
+			{"http://myapp/healthz", "short-default.web:80", ""},
+			{"http://other/healthz", "other.ops:80", ""},
+			{"http://www.example.com/healthz", "health.ops:80", ""},
+			{"http://www.example.com/x", "short-default.web:80", ""},
+		},
+	},
+	{
+		name: "nested wildcards, a host only a tls entry names, and a certificate without hosts",
+		why:  "each name gets the most specific rule host that covers it with one label, else the rules without host; https presents the most specific tls entry that covers the name",
+		ings: []*networkingv1.Ingress{
+			ingress("a", "wide", 0, withTLS(spec(
+				rule("*.example.com", path("/", prefix, backend("wide", 80))),
+				rule("", path("/", prefix, backend("any", 80))),
+			), tls("any-tls"), tls("wide-tls", "*.example.com"))),
+			ingress("b", "narrow", 1, withTLS(spec(
+				rule("*.b.example.com", path("/", prefix, backend("narrow", 80))),
+			), tls("shop-tls", "shop.example.com"))),
+		},
+		rows: []row{
+			{"http://x.example.com/", "wide.a:80", ""},
+			{"http://x.b.example.com/", "narrow.b:80", ""},
+			{"http://y.x.b.example.com/", "any.a:80", ""},
+			{"http://b.example.com/", "wide.a:80", ""},
+			{"https://x.example.com/", "wide.a:80", "wide-tls"},
+			{"https://shop.example.com/", "wide.a:80", "shop-tls"},
+			{"https://x.b.example.com/", "narrow.b:80", "any-tls"},
+			{"https://other.test/", "any.a:80", "any-tls"},
+		},
+	},
 }
 
 // tlsSecrets is every tls secretName of ings: the Secrets a case puts in
