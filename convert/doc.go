@@ -12,12 +12,15 @@
 //     the Analysis of the Ingress: its routes, its backends resolved to
 //     destinations, its defaultBackend, and the problems that need no
 //     other Ingress (Settings.Analyze).
-//  3. host.go: the HostTable of each host, computed once from the
+//  3. host.go: the HostTable of each rule host, computed once from the
 //     analyses of every Ingress on it: the order of its routes, its
-//     conflicts and its fallback.
+//     conflicts and its fallback; and the VirtualHost of each host key:
+//     the tables its Gateway and VirtualService serve (a wildcard's own
+//     table, then the rules without host for deeper names; the "*" host's
+//     single-label hosts, then the rules without host) and its certificate.
 //  4. emit.go and names.go: the Istio objects, without side effects: the
-//     Gateway of each Ingress, the VirtualService of each host table, and
-//     their names, labels and annotations.
+//     Gateway and the VirtualService of each virtual host, and their
+//     names, labels and annotations.
 //
 // Two entry points run the pipeline: Validate (validate.go) for one
 // Ingress under admission, Convert (convert.go) for a whole Snapshot.
