@@ -197,6 +197,7 @@ func TestCheckInvalidExamples(t *testing.T) {
 		{file: "tls-secret-missing.yaml", ingress: "web/web", field: "spec.tls[0].secretName", value: `"web-tls"`, fix: "kubectl -n istio-system create secret tls web-tls"},
 		{file: "tls-without-secret.yaml", ingress: "default/blog", field: "spec.tls[0].secretName", value: "Required value", fix: `name a kubernetes.io/tls Secret in namespace "istio-system"`},
 		{file: "resource-backend.yaml", ingress: "default/assets", field: "spec.rules[0].http.paths[0].backend.resource", value: `"storage.example.com/Bucket/static-assets"`, fix: "use backend.service"},
+		{file: "tls-single-label.yaml", ingress: "default/intranet", field: "spec.tls[0].hosts[0]", value: `"intranet"`, fix: "name the host by a fully qualified name"},
 		{file: "named-port-missing.yaml", ingress: "default/frontend", field: "spec.rules[0].http.paths[0].backend.service.port.name", value: `"http"`, fix: "use one of its ports (web=8080)"},
 	}
 	for _, tt := range tests {
@@ -251,8 +252,9 @@ func TestCheck(t *testing.T) {
 			example("invalid/regex-prefix.yaml") + ": Ingress default/api: ",
 			example("invalid/resource-backend.yaml") + ": Ingress default/assets: ",
 			example("invalid/tls-secret-missing.yaml") + ": Ingress web/web: ",
+			example("invalid/tls-single-label.yaml") + ": Ingress default/intranet: ",
 			example("invalid/tls-without-secret.yaml") + ": Ingress default/blog: ",
-			"8 Ingresses checked, 8 errors, 0 warnings\n",
+			"9 Ingresses checked, 9 errors, 0 warnings\n",
 		},
 	}, {
 		name:   "the same object twice, identical",
