@@ -61,15 +61,6 @@ func envoyScore(domain, host string) int {
 	return -1
 }
 
-// bestScore is the best envoyScore of host among domains.
-func bestScore(domains []string, host string) int {
-	best := -1
-	for _, d := range domains {
-		best = max(best, envoyScore(d, host))
-	}
-	return best
-}
-
 // subsetOf reports whether every name host a matches, host b matches too,
 // as Istio compares hosts: "*" covers all, "*.example.com" covers any depth
 // below example.com (and "*.b.example.com").
