@@ -35,6 +35,7 @@ const (
 	reasonUndecodable   = "undecodable"    // request.object is not valid JSON of an Ingress
 	reasonNotSynced     = "not-synced"     // cluster state not loaded yet
 	reasonBadReview     = "bad-review"     // no AdmissionReview: empty, too large, not JSON, undecodable, no request
+	reasonBusy          = "busy"           // too many request bytes in flight: 429, retried by the API server
 )
 
 // requests counts the admission requests ingressguard answered, those

@@ -50,14 +50,22 @@ var reviewDecoder = decoderOf(admissionv1.AddToScheme)
 //   - requests refused before the handler runs are counted in
 //     ingressguard_admission_requests_total and logged at info level, not
 //     as errors: anyone who reaches the port can send them.
+//
+// Before it reads a body, it refuses a wrong Content-Type or a declared
+// length over MaxRequestBytes, and reserves the body's bytes in g, whose
+// limit all handlers share (beyond it: 429); the body must then arrive
+// within ReadTimeout. A request refused before its body is read gets its
+// answer with the connection closed.
 type reviewHandler struct {
 	name string // metrics label: mutate or validate
 	hook *admission.Webhook
+	gate *gate
 }
 
-// newReviewHandler serves h, whose metrics label is name.
-func newReviewHandler(name string, h admission.Handler) *reviewHandler {
-	return &reviewHandler{name: name, hook: &admission.Webhook{Handler: h, LogConstructor: func(base logr.Logger, req *admission.Request) logr.Logger {
+// newReviewHandler serves h, whose metrics label is name, with the bytes
+// in flight accounted in g.
+func newReviewHandler(name string, h admission.Handler, g *gate) *reviewHandler {
+	return &reviewHandler{name: name, gate: g, hook: &admission.Webhook{Handler: h, LogConstructor: func(base logr.Logger, req *admission.Request) logr.Logger {
 		return lazylog.Deferred(base, func() []any { return requestValues(req) })
 	}}}
 }
@@ -73,7 +81,22 @@ func requestValues(req *admission.Request) []any {
 }
 
 func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req, ing, refused := h.read(r)
+	reserved, refused := h.gate.admit(w, r)
+	if refused != nil {
+		// The body stays unread: closing the connection drops it.
+		w.Header().Set("Connection", "close")
+		if refused.code == http.StatusTooManyRequests {
+			h.busy(w, refused)
+			return
+		}
+	} else {
+		defer h.gate.release(reserved)
+	}
+	var req admission.Request
+	var ing *networkingv1.Ingress
+	if refused == nil {
+		req, ing, refused = h.read(r)
+	}
 	var resp admission.Response
 	if refused != nil {
 		record(h.name, resultError, refused.reason)
@@ -93,6 +116,23 @@ func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		logf.Log.WithName("admission").V(1).Info("could not write an answer", "webhook", h.name, "error", err.Error())
 	}
 }
+
+// busy answers 429 with Retry-After and a Status, the form on which the API
+// server's webhook client retries.
+func (h *reviewHandler) busy(w http.ResponseWriter, refused *refusal) {
+	record(h.name, resultError, refused.reason)
+	logf.Log.WithName("admission").V(1).Info("shed a request: too many bytes in flight", "webhook", h.name)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", "1")
+	w.WriteHeader(http.StatusTooManyRequests)
+	status := metav1.Status{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: metav1.StatusFailure,
+		Code: http.StatusTooManyRequests, Reason: metav1.StatusReasonTooManyRequests, Message: refused.message,
+		Details: &metav1.StatusDetails{RetryAfterSeconds: 1}}
+	_ = json.NewEncoder(w).Encode(&status)
+}
+
+// tooLarge is the message of a body over MaxRequestBytes.
+var tooLarge = fmt.Sprintf("request entity is too large; limit is %d bytes", MaxRequestBytes)
 
 // bodies recycles the buffers request bodies are read into: growing a
 // fresh one for every review made a fifth of an admission's garbage. The
@@ -122,10 +162,7 @@ func (h *reviewHandler) read(r *http.Request) (admission.Request, *networkingv1.
 	}
 	body := buf.Bytes()
 	if len(body) > MaxRequestBytes {
-		return admission.Request{}, nil, &refusal{http.StatusRequestEntityTooLarge, reasonBadReview, fmt.Sprintf("request entity is too large; limit is %d bytes", MaxRequestBytes)}
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, fmt.Sprintf("contentType=%s, expected application/json", ct)}
+		return admission.Request{}, nil, &refusal{http.StatusRequestEntityTooLarge, reasonBadReview, tooLarge}
 	}
 	review, ing, err := decodeReviewAndIngress(body)
 	if err != nil {

@@ -12,7 +12,10 @@
 // says what was wrong.
 //
 // Request bodies are bounded: at most MaxRequestBytes are read, and a
-// larger body is answered with a 413 error response without being decoded.
+// larger body is answered with a 413 error response without being decoded;
+// the Content-Type is checked before the body is read; a body must arrive
+// within ReadTimeout; and at most MaxBytesInFlight bytes of bodies are
+// held at once, beyond which requests get 429 (see gate.go).
 package webhook
 
 import (
@@ -63,9 +66,10 @@ func Register(mgr manager.Manager, settings convert.Settings, cluster convert.Vi
 // Handlers returns the HTTP handlers of the mutating and validating
 // webhooks by path (MutatePath, ValidatePath), as Register serves them.
 func Handlers(settings convert.Settings, cluster convert.View) map[string]http.Handler {
+	g := &gate{limit: MaxBytesInFlight, readTimeout: ReadTimeout}
 	return map[string]http.Handler{
-		MutatePath:   newReviewHandler(webhookMutate, NewMutator(settings, cluster)),
-		ValidatePath: newReviewHandler(webhookValidate, NewValidator(settings, cluster)),
+		MutatePath:   newReviewHandler(webhookMutate, NewMutator(settings, cluster), g),
+		ValidatePath: newReviewHandler(webhookValidate, NewValidator(settings, cluster), g),
 	}
 }
 
