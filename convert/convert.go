@@ -50,6 +50,7 @@ func (s Settings) Convert(snap Snapshot) *Result {
 			continue
 		}
 		a := s.Analyze(ing, ix)
+		s.checkLimits(a, ix)
 		ours = append(ours, a)
 		for _, h := range VirtualServiceHosts(ing) {
 			src.routing[h] = append(src.routing[h], a)

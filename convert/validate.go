@@ -10,6 +10,7 @@ import (
 // ing's hosts, and those only when a route may conflict.
 func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
 	a := s.Analyze(ing, c)
+	s.checkLimits(a, c)
 	for _, h := range a.Hosts {
 		var others []*networkingv1.Ingress
 		for _, other := range c.HostIngresses(HostKey(h)) {
