@@ -28,7 +28,10 @@ const (
 
 // checkLimits refuses ing (analysed as a) when a host it has routes on
 // would go over MaxRoutesPerHost or MaxVirtualServiceBytes, counting the
-// routes other Ingresses of ours already have there.
+// routes other Ingresses of ours already have there. The error's value is
+// the number of ing's own routes on the host: an update of an Ingress
+// already over a limit may keep or lower it (see the validating webhook),
+// never raise it.
 func (s Settings) checkLimits(a *Analysis, c View) {
 	for _, key := range VirtualServiceHosts(a.Ingress) {
 		own, others, size := 0, 0, 0
@@ -55,7 +58,7 @@ func (s Settings) checkLimits(a *Analysis, c View) {
 		}
 		f := hostField(a.Ingress, key)
 		if total := own + others; total > MaxRoutesPerHost {
-			a.Diagnostics.Errors = append(a.Diagnostics.Errors, field.Invalid(f, istioHost(key), fmt.Sprintf(
+			a.Diagnostics.Errors = append(a.Diagnostics.Errors, field.Invalid(f, own, fmt.Sprintf(
 				"host %q would get %d routes (%d from this Ingress, %d from other Ingresses), over the limit of %d that keeps its generated VirtualService within what the API server stores; spread the paths over more hosts, or use Prefix paths that cover several",
 				istioHost(key), total, own, others, MaxRoutesPerHost)))
 			continue
@@ -65,7 +68,7 @@ func (s Settings) checkLimits(a *Analysis, c View) {
 		v := NewVirtualHost(key, &viewSources{s: s, c: c, self: a})
 		if vs := s.VirtualService(v); vs != nil {
 			if b, err := json.Marshal(vs); err == nil && len(b) > MaxVirtualServiceBytes {
-				a.Diagnostics.Errors = append(a.Diagnostics.Errors, field.Invalid(f, istioHost(key), fmt.Sprintf(
+				a.Diagnostics.Errors = append(a.Diagnostics.Errors, field.Invalid(f, own, fmt.Sprintf(
 					"the VirtualService of host %q would take %d bytes, over the limit of %d that keeps it within what the API server stores; spread the paths over more hosts, or shorten them",
 					istioHost(key), len(b), MaxVirtualServiceBytes)))
 			}

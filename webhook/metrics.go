@@ -22,11 +22,12 @@ const (
 // Values of the reason label: a fixed set, so the label's cardinality stays
 // bounded whatever the requests contain.
 const (
-	reasonNotOurs       = "not-ours"  // another controller's Ingress
-	reasonNotChecked    = "operation" // an operation other than CREATE and UPDATE
-	reasonDelete        = "delete"    // deletes are always allowed
-	reasonDeleting      = "deleting"  // an Ingress being deleted: its errors are only warnings
-	reasonUnchanged     = "unchanged" // nothing to default
+	reasonNotOurs       = "not-ours"      // another controller's Ingress
+	reasonNotChecked    = "operation"     // an operation other than CREATE and UPDATE
+	reasonDelete        = "delete"        // deletes are always allowed
+	reasonDeleting      = "deleting"      // an Ingress being deleted: its errors are only warnings
+	reasonGrandfathered = "grandfathered" // an update whose errors the stored Ingress has too: only warnings
+	reasonUnchanged     = "unchanged"     // nothing to default
 	reasonDefaulted     = "pathtype-defaulted"
 	reasonValid         = "valid"
 	reasonInvalid       = "invalid"

@@ -182,21 +182,13 @@ type ingressReview struct {
 }
 
 // ingressRequest is an AdmissionRequest whose object is read as an
-// Ingress and whose oldObject, which no handler reads (updates are judged
-// like creates), is only checked to be JSON, as AdmissionRequest checks
-// it: an update's review carries the Ingress twice.
+// Ingress. Its oldObject stays raw, as AdmissionRequest reads it: the
+// validating handler decodes it only to excuse an update's errors that the
+// stored Ingress already has.
 type ingressRequest struct {
 	admissionv1.AdmissionRequest `json:",inline"`
 	Object                       *networkingv1.Ingress `json:"object,omitempty"`
-	OldObject                    ignored               `json:"oldObject,omitempty"`
 }
-
-// ignored is a JSON value that is checked for syntax and otherwise
-// dropped: the decoder skips over it without making anything.
-type ignored struct{}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (*ignored) UnmarshalJSON([]byte) error { return nil }
 
 // decodeReviewAndIngress decodes a review and, in the same pass, the
 // Ingress in its request.object, when one case-sensitive pass finds a v1
@@ -204,8 +196,8 @@ func (*ignored) UnmarshalJSON([]byte) error { return nil }
 // has one request.object and no other spelling of apiVersion and kind,
 // at its top level or the object's (oneObject). The results are then those of decodeReview and
 // of decodeIngress on request.object (FuzzDecodeReviewAndIngress checks
-// it), except for what no handler reads: request.object and
-// request.oldObject stay empty (the Ingress is returned instead). The API
+// it), except that request.object stays empty (the Ingress is returned
+// instead). The API
 // server sends exactly that; anything else is decoded by decodeReview
 // alone, with no Ingress.
 func decodeReviewAndIngress(body []byte) (*admissionv1.AdmissionReview, *networkingv1.Ingress, error) {

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -38,7 +39,8 @@ func TestValidator(t *testing.T) {
 		op           admissionv1.Operation
 		dryRun       bool
 		ing          *networkingv1.Ingress
-		wantCauses   []cause // nil: allowed
+		old          *networkingv1.Ingress // the stored Ingress of an update
+		wantCauses   []cause               // nil: allowed
 		wantWarnings []string
 		wantReason   string
 	}{{
@@ -74,6 +76,44 @@ func TestValidator(t *testing.T) {
 		ing:          ingress(t, seed, withClassName("istio"), withTLS("gone-tls"), beingDeleted),
 		wantWarnings: []string{`not refused because the Ingress is being deleted: spec.tls[0].secretName: Invalid value: "gone-tls": no Secret of that name in namespace "istio-system": Istio's ingress gateway reads TLS certificates only from its own namespace "istio-system", never from the Ingress's namespace "default"; create it there (kubectl -n istio-system create secret tls gone-tls --cert=FILE --key=FILE) or issue it with a cert-manager Certificate in istio-system whose spec.secretName is "gone-tls"`},
 		wantReason:   "deleting",
+	}, {
+		// Its TLS Secret deleted since it was admitted: a label or a
+		// finalizer can still change.
+		name:         "update that keeps the stored Ingress's error: allowed, the error as a warning",
+		op:           admissionv1.Update,
+		old:          ingress(t, seed, withClassName("istio"), withTLS("gone-tls")),
+		ing:          ingress(t, seed, withClassName("istio"), withTLS("gone-tls"), func(ing *networkingv1.Ingress) { ing.Labels = map[string]string{"team": "a"} }),
+		wantWarnings: []string{`not refused because the stored Ingress has it too: spec.tls[0].secretName: Invalid value: "gone-tls": no Secret of that name in namespace "istio-system": Istio's ingress gateway reads TLS certificates only from its own namespace "istio-system", never from the Ingress's namespace "default"; create it there (kubectl -n istio-system create secret tls gone-tls --cert=FILE --key=FILE) or issue it with a cert-manager Certificate in istio-system whose spec.secretName is "gone-tls"`},
+		wantReason:   "grandfathered",
+	}, {
+		name:         "update that adds an error to a stored one: denied for the new one only",
+		op:           admissionv1.Update,
+		old:          ingress(t, seed, withClassName("istio"), withTLS("gone-tls")),
+		ing:          ingress(t, seed, withClassName("istio"), withTLS("gone-tls"), withPath("/api/(.*)", pathType(networkingv1.PathTypeImplementationSpecific))),
+		wantCauses:   []cause{regexCause},
+		wantWarnings: []string{`not refused because the stored Ingress has it too: spec.tls[0].secretName: Invalid value: "gone-tls": no Secret of that name in namespace "istio-system": Istio's ingress gateway reads TLS certificates only from its own namespace "istio-system", never from the Ingress's namespace "default"; create it there (kubectl -n istio-system create secret tls gone-tls --cert=FILE --key=FILE) or issue it with a cert-manager Certificate in istio-system whose spec.secretName is "gone-tls"`},
+		wantReason:   "invalid",
+	}, {
+		name:       "update whose stored Ingress was of another class: judged like a create",
+		op:         admissionv1.Update,
+		old:        ingress(t, seed, withClassName("nginx"), withTLS("gone-tls")),
+		ing:        ingress(t, seed, withClassName("istio"), withTLS("gone-tls")),
+		wantCauses: []cause{{"spec.tls[0].secretName", []string{`"gone-tls"`}}},
+		wantReason: "invalid",
+	}, {
+		name:         "update of an Ingress over the route limit that keeps its routes: allowed",
+		op:           admissionv1.Update,
+		old:          ingress(t, seed, withClassName("istio"), morePaths(convert.MaxRoutesPerHost)),
+		ing:          ingress(t, seed, withClassName("istio"), morePaths(convert.MaxRoutesPerHost), func(ing *networkingv1.Ingress) { ing.Labels = map[string]string{"team": "a"} }),
+		wantWarnings: []string{`not refused because the stored Ingress has it too: spec.rules[0].host: Invalid value: 4001: host "httpbin.example.com" would get 4001 routes (4001 from this Ingress, 0 from other Ingresses), over the limit of 4000 that keeps its generated VirtualService within what the API server stores; spread the paths over more hosts, or use Prefix paths that cover several`},
+		wantReason:   "grandfathered",
+	}, {
+		name:       "update of an Ingress over the route limit that adds a route: denied",
+		op:         admissionv1.Update,
+		old:        ingress(t, seed, withClassName("istio"), morePaths(convert.MaxRoutesPerHost)),
+		ing:        ingress(t, seed, withClassName("istio"), morePaths(convert.MaxRoutesPerHost+1)),
+		wantCauses: []cause{{"spec.rules[0].host", []string{"4002 routes (4002 from this Ingress", "limit of 4000"}}},
+		wantReason: "invalid",
 	}, {
 		name:         "dry-run answered the same",
 		op:           admissionv1.Create,
@@ -155,6 +195,9 @@ func TestValidator(t *testing.T) {
 			before := counted(t, "validate", result, tc.wantReason)
 			req := request(t, tc.op, tc.ing)
 			req.DryRun = ptr.To(tc.dryRun)
+			if tc.old != nil {
+				req.OldObject = request(t, admissionv1.Delete, tc.old).OldObject
+			}
 			resp := v.Handle(t.Context(), req)
 			if err := resp.Complete(req); err != nil {
 				t.Fatal(err)
@@ -210,4 +253,16 @@ func TestValidator(t *testing.T) {
 func beingDeleted(ing *networkingv1.Ingress) {
 	ing.DeletionTimestamp = &metav1.Time{Time: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 	ing.Finalizers = []string{"example.com/cleanup"}
+}
+
+// morePaths adds n Exact paths to the first rule.
+func morePaths(n int) func(*networkingv1.Ingress) {
+	return func(ing *networkingv1.Ingress) {
+		for i := range n {
+			ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
+				Path: fmt.Sprintf("/p%d", i), PathType: pathType(networkingv1.PathTypeExact),
+				Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "httpbin", Port: networkingv1.ServiceBackendPort{Number: 8000}}},
+			})
+		}
+	}
 }
