@@ -53,6 +53,10 @@ type Options struct {
 	// Reconcile also runs the reconcilers that write Gateways,
 	// VirtualServices and Ingress status (package controller).
 	Reconcile bool
+	// WebhookConfiguration names the webhook configurations whose match
+	// conditions the manager keeps current with the cluster's
+	// IngressClasses (webhook.MatchConditions); empty leaves them alone.
+	WebhookConfiguration string
 	// LeaderElection makes only one replica reconcile at a time; the
 	// webhooks are served by every replica.
 	LeaderElection bool
@@ -149,6 +153,11 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 		return nil, err
 	}
 	webhook.Register(mgr, o.Settings, informers)
+	if o.WebhookConfiguration != "" {
+		if err := webhook.MatchConditions(mgr, o.Settings, o.WebhookConfiguration); err != nil {
+			return nil, fmt.Errorf("setting up the match conditions: %w", err)
+		}
+	}
 	if o.Reconcile {
 		if err := controller.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 			return nil, err

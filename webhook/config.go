@@ -45,20 +45,41 @@ type ConfigOptions struct {
 }
 
 // MatchCondition returns the CEL expression that the API server evaluates
-// before calling either webhook (SPEC section 1): an Ingress whose
-// kubernetes.io/ingress.class annotation names another class is never sent.
-// Every other Ingress is: whether its spec.ingressClassName, or the
-// cluster's default IngressClass when it names none, belongs to
-// istio.io/ingress-controller needs an IngressClass lookup, which only the
-// webhook can do (and in DEFAULT mode a class-less Ingress is ours anyway).
-func MatchCondition(settings convert.Settings) admissionregistrationv1.MatchCondition {
+// before calling either webhook (SPEC section 1), so that only Ingresses
+// that can be ours are sent: an Ingress with the kubernetes.io/ingress.class
+// annotation is sent when it equals the ingress class; else one with no
+// spec.ingressClassName is sent (the default IngressClass, looked up by the
+// webhook, decides); else one whose class is among istio (the IngressClasses
+// of istio.io/ingress-controller) and, in DEFAULT mode, one whose class is
+// not among existing (the names of every IngressClass: a class that does
+// not exist is ours in that mode). With existing nil (the classes are not
+// known yet, as in the install manifests), every Ingress without the
+// annotation is sent; MatchConditions keeps the live configurations
+// current.
+func MatchCondition(settings convert.Settings, istio, existing []string) admissionregistrationv1.MatchCondition {
 	annotation := strconv.Quote(convert.ClassAnnotation)
-	return admissionregistrationv1.MatchCondition{
-		Name: "ingress-class-annotation-is-" + conditionSuffix(settings.IngressClass),
-		Expression: fmt.Sprintf(
-			"!has(object.metadata.annotations) || !(%s in object.metadata.annotations) || object.metadata.annotations[%s] == %s",
-			annotation, annotation, strconv.Quote(settings.IngressClass)),
+	byName := "true"
+	if existing != nil {
+		byName = fmt.Sprintf("!has(object.spec.ingressClassName) || object.spec.ingressClassName in %s", celList(istio))
+		if settings.Mode == convert.ModeDefault {
+			byName += fmt.Sprintf(" || !(object.spec.ingressClassName in %s)", celList(existing))
+		}
 	}
+	return admissionregistrationv1.MatchCondition{
+		Name: "ingress-class-is-" + conditionSuffix(settings.IngressClass),
+		Expression: fmt.Sprintf(
+			"has(object.metadata.annotations) && %s in object.metadata.annotations ? object.metadata.annotations[%s] == %s : %s",
+			annotation, annotation, strconv.Quote(settings.IngressClass), byName),
+	}
+}
+
+// celList is a CEL list of string literals.
+func celList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, s := range items {
+		quoted[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
 // conditionSuffix makes a class name fit a match condition name, a
@@ -85,8 +106,9 @@ func conditionSuffix(class string) string {
 // Both handlers:
 //   - see CREATE and UPDATE only (deletes are always allowed, so the API
 //     server need not ask);
-//   - are skipped for Ingresses of another class annotation (MatchCondition)
-//     and for Ingresses in o.Namespace;
+//   - are skipped for Ingresses of another class annotation (MatchCondition
+//     of no known classes: MatchConditions narrows it at run time) and for
+//     Ingresses in o.Namespace;
 //   - have sideEffects None, so `kubectl apply --dry-run=server` calls them,
 //     admissionReviewVersions v1 and a TimeoutSeconds timeout;
 //   - use failurePolicy Fail: while ingressguard is down, our Ingresses
@@ -120,7 +142,7 @@ func Configurations(o ConfigOptions) (*admissionregistrationv1.MutatingWebhookCo
 			Values:   []string{o.Namespace},
 		}}
 	}
-	conditions := []admissionregistrationv1.MatchCondition{MatchCondition(o.Settings)}
+	conditions := []admissionregistrationv1.MatchCondition{MatchCondition(o.Settings, nil, nil)}
 
 	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingWebhookConfiguration"},

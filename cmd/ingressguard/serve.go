@@ -34,6 +34,7 @@ type serveOptions struct {
 
 	leaderElect             bool
 	leaderElectionNamespace string
+	webhookConfiguration    string
 }
 
 // newServeCommand returns `ingressguard serve`, the in-cluster process: the
@@ -84,6 +85,7 @@ cert-manager Certificates only in --gateway-namespace.`,
 	fs.StringVar(&o.pprofAddr, "pprof-addr", "0", `address of Go's /debug/pprof profiles (plain HTTP, unauthenticated: keep it on loopback); "0" turns them off`)
 	fs.StringVar(&o.logFormat, "log-format", "", "log format: json or console (default: json, console with --dev)")
 	fs.BoolVar(&o.dev, "dev", false, "development logging: console format, debug level (one line per admission decision), stack traces on warnings")
+	fs.StringVar(&o.webhookConfiguration, "webhook-configuration", "ingressguard", `name of the Mutating and ValidatingWebhookConfigurations whose match conditions serve keeps current with the IngressClasses, so that Ingresses of other controllers' classes are never sent to the webhooks; "" leaves them alone`)
 	fs.BoolVar(&o.reconcile, "reconcile", true, "also write Istio Gateways and VirtualServices for our Ingresses, and their status; needs istiod's meshConfig.ingressControllerMode: OFF (false: the webhooks only)")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "with several replicas, let only the elected one reconcile (a Lease named "+server.LeaderElectionID+"); the webhooks run on every replica")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's namespace; required outside a cluster)")
@@ -122,6 +124,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 		Reconcile:               o.reconcile,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionNamespace: o.leaderElectionNamespace,
+		WebhookConfiguration:    o.webhookConfiguration,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -32,6 +33,7 @@ type harness struct {
 	env        *envtest.Env
 	mgr        manager.Manager
 	metricsURL string
+	stop       func() // stops ingressguard, once: an outage
 }
 
 // start runs the control plane and ingressguard's manager, and waits until
@@ -63,6 +65,8 @@ func start(t *testing.T) *harness {
 		CertDir:     wio.LocalServingCertDir,
 		MetricsAddr: metricsAddr,
 		HealthAddr:  healthAddr,
+		// envtest.Webhooks registers the configurations under this name.
+		WebhookConfiguration: "ingressguard",
 	})
 	if err != nil {
 		cancel()
@@ -70,12 +74,13 @@ func start(t *testing.T) *harness {
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("manager: %v", err)
 		}
 	})
+	t.Cleanup(stop)
 	envtest.Until(t, "/readyz to answer 200", func() bool {
 		resp, err := http.Get("http://" + healthAddr + "/readyz")
 		if err != nil {
@@ -84,7 +89,7 @@ func start(t *testing.T) *harness {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return &harness{env: env, mgr: mgr, metricsURL: "http://" + metricsAddr + "/metrics"}
+	return &harness{env: env, mgr: mgr, metricsURL: "http://" + metricsAddr + "/metrics", stop: stop}
 }
 
 // kubectl runs the real kubectl; it returns stdout, stderr and whether it

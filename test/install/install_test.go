@@ -395,6 +395,7 @@ type serveOptions struct {
 	reconcile               bool
 	leaderElect             bool
 	leaderElectionNamespace string
+	webhookConfiguration    string
 }
 
 // containerOptions parses the rendered container's arguments (after
@@ -418,6 +419,7 @@ func (in *installation) containerOptions(t *testing.T) serveOptions {
 	fs.BoolVar(&o.reconcile, "reconcile", true, "")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "")
+	fs.StringVar(&o.webhookConfiguration, "webhook-configuration", "ingressguard", "")
 	args := make([]string, len(c.Args)-1)
 	for i, a := range c.Args[1:] {
 		args[i] = envReference.ReplaceAllStringFunc(a, func(ref string) string {
@@ -492,6 +494,7 @@ func (in *installation) serve(t *testing.T, secret *corev1.Secret) *serving {
 		Reconcile:               o.reconcile,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionNamespace: o.leaderElectionNamespace,
+		WebhookConfiguration:    o.webhookConfiguration,
 	})
 	must(t, err, "starting ingressguard as %s", in.user)
 	background(t, "ingressguard", mgr.Start)
@@ -539,6 +542,13 @@ func (in *installation) checkAdmission(t *testing.T) {
 	if pt := ing.Spec.Rules[0].HTTP.Paths[0].PathType; pt == nil || *pt != networkingv1.PathTypeExact {
 		t.Errorf("the mutating webhook did not default pathType: %v", pt)
 	}
+	// serve, with the ServiceAccount's permissions, has narrowed the match
+	// conditions to the install's IngressClass.
+	envtest.Until(t, `the match conditions to name the IngressClass "istio"`, func() bool {
+		var c admissionregistrationv1.ValidatingWebhookConfiguration
+		return in.env.Client.Get(ctx, client.ObjectKey{Name: "ingressguard"}, &c) == nil &&
+			strings.Contains(c.Webhooks[0].MatchConditions[0].Expression, `ingressClassName in ["istio"]`)
+	})
 }
 
 // validIngress is served by Istio. Its first path's pathType is left to

@@ -51,6 +51,12 @@ var readAccess = []access{
 	{"delete secrets -n istio-system", false},
 	{"list certificates.cert-manager.io -A", false},
 	{"create certificates.cert-manager.io -n istio-system", false},
+	// Its own webhook configurations' match conditions, and no others.
+	{"patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", true},
+	{"patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", true},
+	{"patch validatingwebhookconfigurations.admissionregistration.k8s.io/other", false},
+	{"delete validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", false},
+	{"list validatingwebhookconfigurations.admissionregistration.k8s.io", false},
 	// Ingresses are read, never changed.
 	{"create ingresses.networking.k8s.io -n default", false},
 	{"update ingresses.networking.k8s.io -n default", false},
@@ -124,6 +130,8 @@ func TestDefault(t *testing.T) {
 		"list,watch ingresses.networking.k8s.io",
 		"list,watch ingressclasses.networking.k8s.io",
 		"list,watch services",
+		"get,patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
+		"get,patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
 		"patch ingresses/status.networking.k8s.io",
 		"create,patch events.events.k8s.io",
 	)
@@ -156,7 +164,8 @@ func TestDefault(t *testing.T) {
 }
 
 // TestWebhookOnly installs manifests/webhook-only, which must grant no
-// write permission at all, and runs ingressguard's webhooks under its
+// write permission but to the match conditions of its own webhook
+// configurations, and runs ingressguard's webhooks under its
 // ServiceAccount.
 func TestWebhookOnly(t *testing.T) {
 	in := install(t, overlayWebhookOnly)
@@ -181,6 +190,8 @@ func TestWebhookOnly(t *testing.T) {
 		"list,watch ingresses.networking.k8s.io",
 		"list,watch ingressclasses.networking.k8s.io",
 		"list,watch services",
+		"get,patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
+		"get,patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
 	)
 	t.Run("nothing else is granted", func(t *testing.T) {
 		in.checkRules(t, map[string][]string{
