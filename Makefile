@@ -5,6 +5,11 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 # Test timeout covers the first envtest run on a busy 2-core machine.
 TEST_FLAGS ?= -count=1 -timeout=30m
+# How long make test runs each fuzz test beyond its seeds; make fuzz runs
+# each for FUZZTIME. A crasher fails the run and is kept by go test under
+# the package's testdata/fuzz, where it becomes a seed once committed.
+TEST_FUZZTIME ?= 10s
+FUZZTIME ?= 60s
 
 .PHONY: help build test test-istio lint bench load envtest dev fuzz clean
 
@@ -24,9 +29,10 @@ envtest: ## build (once) the kube-apiserver, etcd and kubectl the tests use; pri
 # test/istio is a module of its own (istio.io/istio stays out of the
 # product's go.mod), so ./... does not reach it: test-istio runs it, after
 # the main module's tests, so that a failing Istio oracle does not hide them.
-test: lint ## lint, then every test, including the ones against a real kube-apiserver, then test-istio
+test: lint ## lint, then every test, including the ones against a real kube-apiserver, then test-istio, then each fuzz test for FUZZTIME
 	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" $(GO) test $(TEST_FLAGS) ./...
 	@$(MAKE) --no-print-directory test-istio
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 test-istio: ## Istio as the oracle: istiod's validation and routing on what convert generates (test/istio)
 	cd test/istio && $(GO) test $(TEST_FLAGS) ./...
@@ -50,13 +56,13 @@ bench: ## Go benchmarks of the hot paths
 load: ## the load program (9 to 18 minutes): admission, convergence and memory against a real kube-apiserver
 	$(GO) run ./test/load
 
-fuzz: ## run each fuzz test for a while
-	$(GO) test -run '^$$' -fuzz FuzzRouting -fuzztime 60s ./convert
-	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 60s ./manifest
-	$(GO) test -run '^$$' -fuzz FuzzDecodeIngress -fuzztime 60s ./webhook
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime 60s ./webhook
-	$(GO) test -run '^$$' -fuzz FuzzDecodeReviewAndIngress -fuzztime 60s ./webhook
-	$(GO) test -run '^$$' -fuzz '^FuzzObject$$' -fuzztime 60s ./webhook
+fuzz: ## run each fuzz test for FUZZTIME (60s; make test runs them for 10s)
+	$(GO) test -run '^$$' -fuzz FuzzRouting -fuzztime $(FUZZTIME) ./convert
+	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) ./manifest
+	$(GO) test -run '^$$' -fuzz FuzzDecodeIngress -fuzztime $(FUZZTIME) ./webhook
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime $(FUZZTIME) ./webhook
+	$(GO) test -run '^$$' -fuzz FuzzDecodeReviewAndIngress -fuzztime $(FUZZTIME) ./webhook
+	$(GO) test -run '^$$' -fuzz '^FuzzObject$$' -fuzztime $(FUZZTIME) ./webhook
 
 clean: ## remove build output
 	rm -rf bin
