@@ -296,6 +296,14 @@ func TestReadErrors(t *testing.T) {
 		name:  "List item that is not an object",
 		input: "apiVersion: v1\nkind: List\nitems: [7]\n",
 		want:  "in.yaml: document 1 (line 1): items[0]: not a Kubernetes object",
+	}, {
+		name:  "two million document separators",
+		input: strings.Repeat("---\n", 2_000_000),
+		want:  "in.yaml: more than 100000 documents; ingressguard reads at most 100000 documents from one input: split it into several files",
+	}, {
+		name:  "a stream of more JSON objects than MaxDocuments",
+		input: strings.Repeat("{}", MaxDocuments+1),
+		want:  "in.yaml: more than 100000 documents",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,6 +318,17 @@ func TestReadErrors(t *testing.T) {
 				t.Errorf("error has several lines: %q", err)
 			}
 		})
+	}
+}
+
+// TestMaxDocuments: MaxDocuments documents are read, one more is refused.
+func TestMaxDocuments(t *testing.T) {
+	doc := "# nothing\n---\n"
+	if _, _, err := Read("in.yaml", strings.NewReader(strings.Repeat(doc, MaxDocuments))); err != nil {
+		t.Errorf("%d empty documents: %v", MaxDocuments, err)
+	}
+	if _, _, err := Read("in.yaml", strings.NewReader(strings.Repeat(doc, MaxDocuments+1))); err == nil || !strings.Contains(err.Error(), "more than 100000 documents") {
+		t.Errorf("%d empty documents: %v, want more than 100000 documents", MaxDocuments+1, err)
 	}
 }
 
