@@ -138,6 +138,13 @@ type chunk struct {
 // line of a document, ending in "\n", and skips only the separators.
 func splitYAML(source string, data []byte) ([]chunk, error) {
 	var chunks []chunk
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		// YAMLReader drops a last line without "\n" whose length is a
+		// multiple of its buffer's 4096 bytes: its LineReader returns it
+		// with io.EOF, which YAMLReader takes as the end before keeping
+		// the line. Ended by "\n", every line is returned without error.
+		data = append(data, '\n')
+	}
 	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	pos, line := 0, 1 // the first line not yet read: its offset in data, its number
 	next := func() {

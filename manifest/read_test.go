@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -297,6 +298,10 @@ func TestReadErrors(t *testing.T) {
 		input: "apiVersion: v1\nkind: List\nitems: [7]\n",
 		want:  "in.yaml: document 1 (line 1): items[0]: not a Kubernetes object",
 	}, {
+		name:  "binary garbage of 64 KiB without a newline",
+		input: string(bytes.Repeat([]byte{0x80, 0xff, 0xc3, 0x28}, 16<<10)),
+		want:  "in.yaml: document 1 (line 1): invalid YAML: ",
+	}, {
 		name:  "two million document separators",
 		input: strings.Repeat("---\n", 2_000_000),
 		want:  "in.yaml: more than 100000 documents; ingressguard reads at most 100000 documents from one input: split it into several files",
@@ -318,6 +323,20 @@ func TestReadErrors(t *testing.T) {
 				t.Errorf("error has several lines: %q", err)
 			}
 		})
+	}
+}
+
+// TestLastLineOfBufferSize: a last line without "\n" is read whatever its
+// length, also when it fills the line reader's 4096-byte buffer exactly.
+func TestLastLineOfBufferSize(t *testing.T) {
+	for _, n := range []int{4095, 4096, 4097, 8192} {
+		head := "apiVersion: v1\nkind: Service\nmetadata:\n"
+		last := "  name: web #"
+		last += strings.Repeat("x", n-len(last))
+		docs, _, err := Read("in.yaml", strings.NewReader(head+last))
+		if err != nil || len(docs) != 1 || docs[0].Object.(metav1.Object).GetName() != "web" {
+			t.Errorf("last line of %d bytes: documents %v, error %v; want Service web", n, docs, err)
+		}
 	}
 }
 
