@@ -59,6 +59,18 @@ var kept = map[schema.GroupKind]struct {
 	{Group: cmv1.SchemeGroupVersion.Group, Kind: "Certificate"}: {readAs: cmv1.SchemeGroupVersion, namespaced: true},
 }
 
+// MaxDocuments bounds the documents of one input, empty ones included.
+// Each document costs a parser of its own and a place in memory whatever
+// its size, so a file of nothing but "---" lines (a few bytes each) would
+// otherwise take hundreds of times its size in memory and seconds of CPU.
+// Real manifests, even dumps of large clusters, stay far below it.
+const MaxDocuments = 100_000
+
+// tooManyDocuments is the error of an input with more than MaxDocuments.
+func tooManyDocuments(source string) error {
+	return fmt.Errorf("%s: more than %d documents; ingressguard reads at most %d documents from one input: split it into several files", source, MaxDocuments, MaxDocuments)
+}
+
 // location names a document, or an item of a List document, in messages.
 type location struct {
 	source string
@@ -86,6 +98,7 @@ func (l location) errorf(format string, args ...any) error {
 // "default" where none is given (except for the cluster-scoped
 // IngressClass), and one note per object of another kind. Empty documents
 // are skipped. The error names the source, the document and its first line.
+// An input of more than MaxDocuments documents is refused.
 func Read(source string, r io.Reader) (docs []Document, notes []string, err error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -125,6 +138,13 @@ type chunk struct {
 // line of a document, ending in "\n", and skips only the separators.
 func splitYAML(source string, data []byte) ([]chunk, error) {
 	var chunks []chunk
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		// YAMLReader drops a last line without "\n" whose length is a
+		// multiple of its buffer's 4096 bytes: its LineReader returns it
+		// with io.EOF, which YAMLReader takes as the end before keeping
+		// the line. Ended by "\n", every line is returned without error.
+		data = append(data, '\n')
+	}
 	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	pos, line := 0, 1 // the first line not yet read: its offset in data, its number
 	next := func() {
@@ -145,6 +165,9 @@ func splitYAML(source string, data []byte) ([]chunk, error) {
 			// something else than a comment, ending the document that
 			// starts at line.
 			return nil, fmt.Errorf("%s: document %d (line %d): %s: \"---\" must be alone on its line", source, len(chunks)+1, line, yamlError(err, 1))
+		}
+		if len(chunks) == MaxDocuments {
+			return nil, tooManyDocuments(source)
 		}
 		for bytes.HasPrefix(data[pos:], []byte("---")) {
 			next()
@@ -191,6 +214,9 @@ func splitJSON(source string, data []byte) ([]chunk, error) {
 			return chunks, nil
 		} else if err != nil {
 			return nil, at.errorf("invalid JSON: %s", jsonError(err, data))
+		}
+		if len(chunks) == MaxDocuments {
+			return nil, tooManyDocuments(source)
 		}
 		chunks = append(chunks, chunk{at: at, json: raw})
 	}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -296,6 +297,18 @@ func TestReadErrors(t *testing.T) {
 		name:  "List item that is not an object",
 		input: "apiVersion: v1\nkind: List\nitems: [7]\n",
 		want:  "in.yaml: document 1 (line 1): items[0]: not a Kubernetes object",
+	}, {
+		name:  "binary garbage of 64 KiB without a newline",
+		input: string(bytes.Repeat([]byte{0x80, 0xff, 0xc3, 0x28}, 16<<10)),
+		want:  "in.yaml: document 1 (line 1): invalid YAML: ",
+	}, {
+		name:  "two million document separators",
+		input: strings.Repeat("---\n", 2_000_000),
+		want:  "in.yaml: more than 100000 documents; ingressguard reads at most 100000 documents from one input: split it into several files",
+	}, {
+		name:  "a stream of more JSON objects than MaxDocuments",
+		input: strings.Repeat("{}", MaxDocuments+1),
+		want:  "in.yaml: more than 100000 documents",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,6 +323,31 @@ func TestReadErrors(t *testing.T) {
 				t.Errorf("error has several lines: %q", err)
 			}
 		})
+	}
+}
+
+// TestLastLineOfBufferSize: a last line without "\n" is read whatever its
+// length, also when it fills the line reader's 4096-byte buffer exactly.
+func TestLastLineOfBufferSize(t *testing.T) {
+	for _, n := range []int{4095, 4096, 4097, 8192} {
+		head := "apiVersion: v1\nkind: Service\nmetadata:\n"
+		last := "  name: web #"
+		last += strings.Repeat("x", n-len(last))
+		docs, _, err := Read("in.yaml", strings.NewReader(head+last))
+		if err != nil || len(docs) != 1 || docs[0].Object.(metav1.Object).GetName() != "web" {
+			t.Errorf("last line of %d bytes: documents %v, error %v; want Service web", n, docs, err)
+		}
+	}
+}
+
+// TestMaxDocuments: MaxDocuments documents are read, one more is refused.
+func TestMaxDocuments(t *testing.T) {
+	doc := "# nothing\n---\n"
+	if _, _, err := Read("in.yaml", strings.NewReader(strings.Repeat(doc, MaxDocuments))); err != nil {
+		t.Errorf("%d empty documents: %v", MaxDocuments, err)
+	}
+	if _, _, err := Read("in.yaml", strings.NewReader(strings.Repeat(doc, MaxDocuments+1))); err == nil || !strings.Contains(err.Error(), "more than 100000 documents") {
+		t.Errorf("%d empty documents: %v, want more than 100000 documents", MaxDocuments+1, err)
 	}
 }
 
