@@ -2,12 +2,12 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	acv1 "k8s.io/client-go/applyconfigurations/admissionregistration/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -73,32 +73,42 @@ func (r *classes) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 	mc := MatchCondition(r.settings, istio, existing)
 	cond := acv1.MatchCondition().WithName(mc.Name).WithExpression(mc.Expression)
 
-	if ok, err := r.exists(ctx, "MutatingWebhookConfiguration"); err != nil || !ok {
+	// Apply only what differs, so that a resync writes nothing.
+	var m admissionregistrationv1.MutatingWebhookConfiguration
+	found, err := r.get(ctx, &m)
+	if err != nil {
 		return reconcile.Result{}, err
 	}
-	mutating := acv1.MutatingWebhookConfiguration(r.name).WithWebhooks(acv1.MutatingWebhook().WithName(MutatingWebhookName).WithMatchConditions(cond))
-	if err := r.client.Apply(ctx, mutating, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	if found && !slices.ContainsFunc(m.Webhooks, func(w admissionregistrationv1.MutatingWebhook) bool {
+		return w.Name == MutatingWebhookName && slices.Equal(w.MatchConditions, []admissionregistrationv1.MatchCondition{mc})
+	}) {
+		mutating := acv1.MutatingWebhookConfiguration(r.name).WithWebhooks(acv1.MutatingWebhook().WithName(MutatingWebhookName).WithMatchConditions(cond))
+		if err := r.client.Apply(ctx, mutating, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	var v admissionregistrationv1.ValidatingWebhookConfiguration
+	if found, err = r.get(ctx, &v); err != nil {
 		return reconcile.Result{}, err
 	}
-	if ok, err := r.exists(ctx, "ValidatingWebhookConfiguration"); err != nil || !ok {
-		return reconcile.Result{}, err
-	}
-	validating := acv1.ValidatingWebhookConfiguration(r.name).WithWebhooks(acv1.ValidatingWebhook().WithName(ValidatingWebhookName).WithMatchConditions(cond))
-	if err := r.client.Apply(ctx, validating, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		return reconcile.Result{}, err
+	if found && !slices.ContainsFunc(v.Webhooks, func(w admissionregistrationv1.ValidatingWebhook) bool {
+		return w.Name == ValidatingWebhookName && slices.Equal(w.MatchConditions, []admissionregistrationv1.MatchCondition{mc})
+	}) {
+		validating := acv1.ValidatingWebhookConfiguration(r.name).WithWebhooks(acv1.ValidatingWebhook().WithName(ValidatingWebhookName).WithMatchConditions(cond))
+		if err := r.client.Apply(ctx, validating, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return reconcile.Result{}, err
+		}
 	}
 	log.FromContext(ctx).V(1).Info("match conditions current", "istioClasses", istio)
 	return reconcile.Result{}, nil
 }
 
-// exists reports whether the configuration of that kind exists: apply
-// would create a partial one otherwise.
-func (r *classes) exists(ctx context.Context, kind string) (bool, error) {
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(admissionregistrationv1.SchemeGroupVersion.WithKind(kind))
-	err := r.api.Get(ctx, client.ObjectKey{Name: r.name}, m)
+// get reads the configuration named r.name into obj; found is false when
+// there is none (apply would create a partial one).
+func (r *classes) get(ctx context.Context, obj client.Object) (found bool, err error) {
+	err = r.api.Get(ctx, client.ObjectKey{Name: r.name}, obj)
 	if apierrors.IsNotFound(err) {
-		log.FromContext(ctx).V(1).Info("no webhook configuration to keep current", "kind", kind, "name", r.name)
+		log.FromContext(ctx).V(1).Info("no webhook configuration to keep current", "kind", fmt.Sprintf("%T", obj), "name", r.name)
 		return false, nil
 	}
 	return err == nil, err

@@ -510,6 +510,9 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.pairedScale(ctx); err != nil {
 		return err
 	}
+	if err := b.hostile(ctx, o.n/2); err != nil {
+		return err
+	}
 
 	// 4. Memory.
 	if mem.PeakRSS, mem.RSS, err = b.serve.memory(); err != nil {

@@ -26,7 +26,9 @@ type report struct {
 	// ResyncLarge is the resync of the large cluster.
 	ResyncLarge resync
 	Memory      memory
-	Targets     []target
+	// Hostile is the hostile-tenant run at the large size.
+	Hostile hostileRun
+	Targets []target
 }
 
 type machineInfo struct {
@@ -175,6 +177,9 @@ func (r *report) evaluate() {
 		"%.1f s after serve started", c.ColdSeconds)
 	add(fmt.Sprintf("resync of %d converged Ingresses makes 0 writes", c.Resync.Ingresses), c.Resync.Writes == 0, "%d writes", c.Resync.Writes)
 	add(fmt.Sprintf("resync of %d converged Ingresses makes 0 writes", r.ResyncLarge.Ingresses), r.ResyncLarge.Writes == 0, "%d writes", r.ResyncLarge.Writes)
+	hr := r.Hostile
+	add("ordinary reviews' p99 < 50 ms under a hostile tenant (c=4), and serve alive", hr.Attacked.P99 < 50 && hr.Alive,
+		"%.2f ms (%.2f ms alone), alive %v, peak RSS %.0f MiB", hr.Attacked.P99, hr.Quiet.P99, hr.Alive, mib(hr.PeakRSS))
 	peak := max(r.Memory.PeakRSS, r.Memory.PeakRSSFill)
 	add(fmt.Sprintf("serve's peak RSS with %d Ingresses and %d Secrets < 150 MiB", r.Cluster.Ingresses, r.Cluster.Secrets), peak < 150<<20,
 		"%.0f MiB", mib(peak))
@@ -244,6 +249,13 @@ func (r *report) print(out io.Writer) error {
 	p("peak RSS while growing to %d Ingresses\t%.0f MiB (grew in %.0f s, converged %.0f s after the first create)", cl.Ingresses, mib(mm.PeakRSSFill), mm.FillSeconds, mm.FillConvergedSeconds)
 	p("peak RSS after a restart, resync and the admission runs\t%.0f MiB (RSS now %.0f MiB)", mib(mm.PeakRSS), mib(mm.RSS))
 	p("Go heap after a collection\t%.0f MiB live, %.0f MiB in use, %.0f MiB obtained from the OS", mib(mm.HeapLive), mib(mm.HeapInuse), mib(mm.GoSys))
+	p("")
+	hr := r.Hostile
+	p("HOSTILE TENANT: ordinary reviews to validate, c=4, while %d connections send 7 MiB bodies at 1 KiB/s and 2 send 16,000-path dry-run reviews", hr.SlowBodies)
+	p("alone\tp50 %.2f ms, p99 %.2f ms, %.0f reviews/s", hr.Quiet.P50, hr.Quiet.P99, hr.Quiet.PerSecond)
+	p("attacked\tp50 %.2f ms, p99 %.2f ms (%.2fx), %.0f reviews/s", hr.Attacked.P50, hr.Attacked.P99, hr.Attacked.P99/hr.Quiet.P99, hr.Attacked.PerSecond)
+	p("attackers\tslow bodies answered %d times (429, or cut off by the read deadline); 16,000-path reviews: %d answered, %d refused over the route limit, %d shed with 429", hr.SlowAnswered, hr.BigReviews, hr.BigRefused, hr.BigShed)
+	p("serve\talive %v, peak RSS %.0f MiB", hr.Alive, mib(hr.PeakRSS))
 	p("")
 	p("TARGETS")
 	for _, t := range r.Targets {
