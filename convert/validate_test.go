@@ -82,7 +82,9 @@ func TestValidateFindsSharedMatchesAmongManyPaths(t *testing.T) {
 				ings = append(ings, ingress("b", "other", 0, networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{rule("a.example.com", tc.others...)}}))
 			}
 			d := convert.DefaultSettings().Validate(ing, convert.NewIndex(convert.Snapshot{Ingresses: ings}))
-			got := slices.ContainsFunc(d.Warnings, func(w convert.Warning) bool { return strings.Contains(w.Message, "gets no traffic") || strings.Contains(w.Message, "wins") })
+			got := slices.ContainsFunc(d.Warnings, func(w convert.Warning) bool {
+				return strings.Contains(w.Message, "gets no traffic") || strings.Contains(w.Message, "wins")
+			})
 			if got != tc.want {
 				t.Errorf("a shared match reported: %v, want %v (%v)", got, tc.want, d.Warnings)
 			}
