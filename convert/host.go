@@ -144,22 +144,28 @@ func (t *HostTable) warnings(a *Analysis) []Warning {
 		}
 		if r.from == a {
 			out = append(out, Warning{Field: r.Field(), Message: fmt.Sprintf(
-				"%s is already routed to %s by %s, which is %s and wins; this path gets no traffic", what, w.Dest, describe(w, a), why)})
+				"%s is already routed %s, which is %s and wins; this path gets no traffic", what, describe(w, a), why)})
 		}
 		if w.from == a {
 			out = append(out, Warning{Field: w.Field(), Message: fmt.Sprintf(
-				"%s is also routed to %s by %s; this one is %s and wins", what, r.Dest, describe(r, a), why)})
+				"%s is also routed %s; this one is %s and wins", what, describe(r, a), why)})
 		}
 	}
 	return out
 }
 
-// describe names the source of route r as seen from Analysis self.
+// describe says where route r goes and whose it is, as seen from
+// Analysis self. An Ingress of another namespace stays anonymous, with its
+// backend: the gateway is shared by every namespace, and a warning must
+// not tell one tenant another's objects.
 func describe(r route, self *Analysis) string {
-	if r.from == self {
-		return r.Field() + " of this Ingress"
+	switch {
+	case r.from == self:
+		return fmt.Sprintf("to %s by %s of this Ingress", r.Dest, r.Field())
+	case r.from.Ingress.Namespace != self.Ingress.Namespace:
+		return "by an Ingress in another namespace"
 	}
-	return fmt.Sprintf("Ingress %s (%s)", r.from.Key(), r.Field())
+	return fmt.Sprintf("to %s by Ingress %s (%s)", r.Dest, r.from.Key(), r.Field())
 }
 
 // VirtualHost is the fourth stage of conversion: everything the ingress
