@@ -97,16 +97,11 @@ func (r row) allows(rows []row, dir string) bool {
 	return false
 }
 
-// nestedModules finds the modules of their own below root (a folder with
-// a go.mod, such as test/istio and hack/tools) and checks that each is
-// named after its folder, so that its import paths map to folders as the
-// main module's do, and that one requiring the main module replaces it
-// with this repository, so that it tests the code beside it. It returns
-// their folders, slash-separated and relative to root.
-func nestedModules(t *testing.T, root string) []string {
-	t.Helper()
-	var mods []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// walkFiles calls visit with every file below root and its folder,
+// slash-separated and relative to root ("." for root itself), skipping
+// hidden folders and testdata.
+func walkFiles(root string, visit func(p, dir string) error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -116,14 +111,27 @@ func nestedModules(t *testing.T, root string) []string {
 			}
 			return nil
 		}
-		if d.Name() != "go.mod" || filepath.Dir(p) == root {
-			return nil
-		}
 		rel, err := filepath.Rel(root, filepath.Dir(p))
 		if err != nil {
 			return err
 		}
-		dir := filepath.ToSlash(rel)
+		return visit(p, filepath.ToSlash(rel))
+	})
+}
+
+// nestedModules finds the modules of their own below root (a folder with
+// a go.mod, such as test/istio and hack/tools) and checks that each is
+// named after its folder, so that its import paths map to folders as the
+// main module's do, and that one requiring the main module replaces it
+// with this repository, so that it tests the code beside it. It returns
+// their folders, slash-separated and relative to root.
+func nestedModules(t *testing.T, root string) []string {
+	t.Helper()
+	var mods []string
+	err := walkFiles(root, func(p, dir string) error {
+		if filepath.Base(p) != "go.mod" || dir == "." {
+			return nil
+		}
 		mods = append(mods, dir)
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -176,30 +184,13 @@ func TestLayoutTableMatchesImports(t *testing.T) {
 		return slices.ContainsFunc(nested, func(m string) bool { return strings.HasPrefix(dir+"/", m+"/") })
 	}
 	fset := token.NewFileSet()
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name := d.Name(); p != root && (strings.HasPrefix(name, ".") || name == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(p, ".go") {
-			return nil
-		}
-		rel, err := filepath.Rel(root, filepath.Dir(p))
-		if err != nil {
-			return err
-		}
-		dir := filepath.ToSlash(rel)
-		if strings.HasSuffix(p, "_test.go") && !inNested(dir) {
+	err = walkFiles(root, func(p, dir string) error {
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") && !inNested(dir) {
 			return nil
 		}
 		r, ok := rowOf(rows, dir)
 		if !ok {
-			t.Errorf("%s: folder %s has no row in README.md's layout table", filepath.ToSlash(filepath.Join(rel, d.Name())), dir)
+			t.Errorf("%s: folder %s has no row in README.md's layout table", path.Join(dir, filepath.Base(p)), dir)
 			return nil
 		}
 		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
@@ -217,7 +208,7 @@ func TestLayoutTableMatchesImports(t *testing.T) {
 			}
 			if !r.allows(rows, target) {
 				t.Errorf("%s imports %s, but README.md's layout table lets %s import only %v (and internal/)",
-					path.Join(dir, d.Name()), target, r.folder, r.allowed)
+					path.Join(dir, filepath.Base(p)), target, r.folder, r.allowed)
 			}
 		}
 		return nil
