@@ -93,7 +93,7 @@ func (s Settings) VirtualService(v *VirtualHost) *istionet.VirtualService {
 				name += "/" + p.Host
 			}
 			add(httpRoute(name, Match{Kind: Prefix, Path: "/"}, f.dest, authority, seen))
-		case authority != nil && !p.catchesAll() && !(&VirtualHost{parts: v.parts[i+1:]}).empty():
+		case authority != nil && !p.catchesAll() && routesIn(v.parts[i+1:]):
 			add(&istioapi.HTTPRoute{
 				Name:           "no-rule/" + p.Host,
 				Match:          []*istioapi.HTTPMatchRequest{{Uri: &istioapi.StringMatch{MatchType: &istioapi.StringMatch_Prefix{Prefix: "/"}}, Authority: authority}},

@@ -244,7 +244,7 @@ func NewVirtualHost(key string, src Sources) *VirtualHost {
 		for _, h := range labels {
 			v.parts = append(v.parts, part{NewHostTable(h, withRule(own, h)), exactAuthority(h), true})
 		}
-		v.parts = append(v.parts, part{hostless(), "", true})
+		v.parts = append(v.parts, part{NewHostTable("", withRule(own, "")), "", true})
 	case strings.HasPrefix(key, "*"):
 		if len(own) > 0 {
 			v.parts = append(v.parts, part{NewHostTable(key, own), wildcardAuthority(key), true})
@@ -275,13 +275,11 @@ func (v *VirtualHost) Tables() []*HostTable {
 }
 
 // empty reports whether nothing routes in v.
-func (v *VirtualHost) empty() bool {
-	for _, p := range v.parts {
-		if len(p.routes) > 0 || p.fallback != nil {
-			return false
-		}
-	}
-	return true
+func (v *VirtualHost) empty() bool { return !routesIn(v.parts) }
+
+// routesIn reports whether some part routes anything.
+func routesIn(parts []part) bool {
+	return slices.ContainsFunc(parts, func(p part) bool { return len(p.routes) > 0 || p.fallback != nil })
 }
 
 // catchesAll reports whether a route of t matches every path.
