@@ -59,3 +59,20 @@ func BenchmarkConvert(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValidateManyPaths validates one Ingress with n paths on one
+// host: the cost per path should stay flat as n grows (no pairwise
+// comparison of routes), under and over the per-host route limit.
+func BenchmarkValidateManyPaths(b *testing.B) {
+	for _, n := range []int{1000, 4000, 16000} {
+		b.Run(fmt.Sprintf("paths=%d", n), func(b *testing.B) {
+			ing := ingress("a", "many", 0, networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{manyPaths("a.example.com", n, 8)}})
+			ix := convert.NewIndex(convert.Snapshot{Ingresses: []*networkingv1.Ingress{ing}})
+			s := convert.DefaultSettings()
+			for b.Loop() {
+				s.Validate(ing, ix)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/path")
+		})
+	}
+}
