@@ -51,3 +51,13 @@ func hasNginx(ing *networkingv1.Ingress) bool {
 	}
 	return false
 }
+
+// AnnotationAnswer says what ingressguard does with annotation key (the
+// whole key, prefix included) on an Ingress of ours; false when key is
+// not another ingress controller's annotation.
+func AnnotationAnswer(key string) (Answer, bool) {
+	if strings.HasPrefix(key, NginxPrefix) {
+		return Ignored, true
+	}
+	return "", false
+}
