@@ -193,6 +193,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 			d.warn(field.NewPath("metadata", "annotations").Key(ClassAnnotation),
 				"deprecated since Kubernetes 1.18; set spec.ingressClassName to an IngressClass whose controller is %s instead", ControllerName)
 		}
+		if len(ing.Annotations) > 0 {
+			s.checkAnnotations(ing, d)
+		}
 	}
 	for ri, rule := range ing.Spec.Rules {
 		if rule.HTTP == nil {
