@@ -155,6 +155,9 @@ func (s Settings) checkAnnotations(ing *networkingv1.Ingress, d *Diagnostics) {
 	var keys []string
 	for k := range ing.Annotations {
 		if strings.HasPrefix(k, NginxPrefix) || otherController(k) != nil {
+			if keys == nil {
+				keys = make([]string, 0, len(ing.Annotations))
+			}
 			keys = append(keys, k)
 		}
 	}
