@@ -210,16 +210,46 @@ func (s Settings) refuse(key string, e *NginxAnnotation, comps []string, byIngre
 	switch {
 	case slices.Contains(byIngress, e.Name):
 		d.warn(annotationField(key), "accepted by annotation %s: %s", AcceptAnnotation, msg)
-	case slices.Contains(s.AcceptAnnotations, "*") || slices.ContainsFunc(s.AcceptAnnotations, func(n string) bool { return acceptName(n) == e.Name }):
+	case s.accepts(e.Name):
 		d.warn(annotationField(key), "accepted by the cluster's --accept-annotations: %s", msg)
 	default:
 		d.Errors = append(d.Errors, field.Forbidden(annotationField(key), fmt.Sprintf(
-			"%s. To serve this Ingress without it knowingly, add %q to annotation %s (or an admin to --accept-annotations)", msg, e.Name, AcceptAnnotation)))
+			"%s. To serve this Ingress without it knowingly, add %q to annotation %s (or an admin to --accept-annotations); until then ingressguard serves no route of it", msg, e.Name, AcceptAnnotation)))
 	}
 }
 
+// accepts reports whether the settings accept refused annotation name.
+func (s Settings) accepts(name string) bool {
+	return slices.ContainsFunc(s.AcceptAnnotations, func(n string) bool { n = acceptName(n); return n == "*" || n == name })
+}
+
+// refusesAnnotation reports whether ing carries a refused ingress-nginx
+// annotation that neither it nor the settings accept. Such an Ingress is
+// not served at all, as a refused path is not: without the annotation it
+// would be public or wrong. It formats no message.
+func (s Settings) refusesAnnotation(ing *networkingv1.Ingress) bool {
+	var byIngress []string
+	parsed := false
+	for k := range ing.Annotations {
+		name, ok := strings.CutPrefix(k, NginxPrefix)
+		if !ok {
+			continue
+		}
+		if e, ok := lookupNginx(name); !ok || e.Answer != Refused || e.With != "" || s.accepts(name) {
+			continue
+		}
+		if !parsed {
+			byIngress, parsed = acceptedOn(ing, nil), true
+		}
+		if !slices.Contains(byIngress, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // acceptedOn returns the names ing's AcceptAnnotation accepts, warning
-// about those that are not refused annotations.
+// in d (when not nil) about those that are not refused annotations.
 func acceptedOn(ing *networkingv1.Ingress, d *Diagnostics) []string {
 	v, ok := ing.Annotations[AcceptAnnotation]
 	if !ok {
@@ -236,7 +266,7 @@ func acceptedOn(ing *networkingv1.Ingress, d *Diagnostics) []string {
 			bad = append(bad, fmt.Sprintf("%q", n))
 		}
 	}
-	if len(bad) > 0 {
+	if len(bad) > 0 && d != nil {
 		d.warn(annotationField(AcceptAnnotation), "names %s, which ingressguard does not refuse, so naming them accepts nothing; list only the refused annotations (such as auth-url) that this Ingress may be served without, by name", strings.Join(bad, ", "))
 	}
 	return names

@@ -322,3 +322,50 @@ func TestAcceptAnnotationsSetting(t *testing.T) {
 		}
 	}
 }
+
+// hostSources are the Sources of one host, as the host reconciler
+// builds them with RoutesOf.
+type hostSources []*convert.Analysis
+
+func (h hostSources) Routing(string) []*convert.Analysis   { return h }
+func (h hostSources) TLS(string) []*networkingv1.Ingress { return nil }
+
+// TestRefusedIngressIsNotServed: an Ingress stored with a refused
+// annotation (admitted before ingressguard, or while its webhook was
+// down) gets no route from the CLI's conversion nor from the host
+// reconciler, as a refused path gets none; once accepted, it is served.
+func TestRefusedIngressIsNotServed(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		anns   map[string]string
+		flag   []string
+		served bool
+	}{
+		{name: "auth-url", anns: nginx("auth-url", "https://auth.example.com/")},
+		{name: "a snippet", anns: nginx("server-snippet", "x", "proxy-body-size", "8m")},
+		{name: "accepted by the Ingress", anns: with(nginx("auth-url", "https://auth.example.com/"), map[string]string{convert.AcceptAnnotation: "auth-url"}), served: true},
+		{name: "accepted by the flag", anns: nginx("auth-url", "https://auth.example.com/"), flag: []string{"auth-url"}, served: true},
+		{name: "one of two accepted", anns: with(nginx("auth-url", "u", "auth-type", "basic"), map[string]string{convert.AcceptAnnotation: "auth-url"})},
+		{name: "a companion alone", anns: nginx("auth-signin", "https://auth.example.com/start"), served: true},
+		{name: "ignored ones", anns: nginx("proxy-body-size", "8m", "limit-rps", "5"), served: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := convert.DefaultSettings()
+			s.AcceptAnnotations = tt.flag
+			ing := annotated(tt.anns)
+			ing.Spec.DefaultBackend = ptr(backend("web", 80))
+			snap := convert.Snapshot{Ingresses: []*networkingv1.Ingress{ing},
+				IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "istio"}, Spec: networkingv1.IngressClassSpec{Controller: convert.ControllerName}}}}
+			if got := len(s.Convert(snap).VirtualServices) > 0; got != tt.served {
+				t.Errorf("convert: served = %v, want %v", got, tt.served)
+			}
+			ix := convert.NewIndex(snap)
+			for _, host := range []string{"web.example.com", ""} {
+				v := convert.NewVirtualHost(host, hostSources{s.RoutesOf(ing, ix)})
+				if got := s.Gateway(v) != nil; got != tt.served {
+					t.Errorf("host reconciler, host %q: served = %v, want %v", host, got, tt.served)
+				}
+			}
+		})
+	}
+}

@@ -226,6 +226,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 			a.fallback = &dest
 		}
 	}
+	if len(ing.Annotations) > 0 && s.refusesAnnotation(ing) {
+		a.routes, a.fallback = a.routes[:0], nil
+	}
 	if d != nil {
 		s.checkTLS(a, c)
 	}
