@@ -327,7 +327,7 @@ func TestAcceptAnnotationsSetting(t *testing.T) {
 // builds them with RoutesOf.
 type hostSources []*convert.Analysis
 
-func (h hostSources) Routing(string) []*convert.Analysis   { return h }
+func (h hostSources) Routing(string) []*convert.Analysis { return h }
 func (h hostSources) TLS(string) []*networkingv1.Ingress { return nil }
 
 // TestRefusedIngressIsNotServed: an Ingress stored with a refused
