@@ -293,6 +293,12 @@ func TestCheck(t *testing.T) {
 		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-controller-mode=default"},
 		stdout: []string{"2 Ingresses checked, 0 errors, 0 warnings\n"},
 	}, {
+		name: "a refusal accepted by the admin's flag is a warning",
+		args: []string{"-f", example("invalid/nginx-auth-url.yaml"), "--accept-annotations", "auth-url"},
+		stdout: []string{example("invalid/nginx-auth-url.yaml") + ": Ingress default/dashboard: warning: metadata.annotations[nginx.ingress.kubernetes.io/auth-url]: accepted by the cluster's --accept-annotations: ",
+			"a private route becomes public",
+			"1 Ingress checked, 0 errors, 1 warning\n"},
+	}, {
 		name:   "another ingress class",
 		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-class=nginx"},
 		stdout: []string{"1 Ingress checked, 0 errors, 1 warning\n"},
@@ -379,6 +385,10 @@ func TestBadInput(t *testing.T) {
 		name: "bad gateway namespace",
 		args: []string{"convert", "-f", "-", "--gateway-namespace", "Istio_System"},
 		want: `invalid settings: gateway namespace "Istio_System": `,
+	}, {
+		name: "accepting an annotation that is not refused",
+		args: []string{"check", "-f", "-", "--accept-annotations", "auth-url,proxy-body-size"},
+		want: `invalid settings: accept annotations "proxy-body-size": not refused annotations of ingress-nginx; name refused ones such as auth-url, or "*"`,
 	}, {
 		name: "bad output format",
 		args: []string{"convert", "-f", "-", "-o", "xml"},
