@@ -116,6 +116,7 @@ var nginxIndex = func() map[string]int {
 	return m
 }()
 
+// lookupNginx finds the catalogue's entry of name (without NginxPrefix).
 func lookupNginx(name string) (*NginxAnnotation, bool) {
 	i, ok := nginxIndex[name]
 	if !ok {
@@ -138,11 +139,18 @@ func checkAcceptAnnotations(names []string) []string {
 		if n = acceptName(n); n == "*" {
 			continue
 		}
-		if e, ok := lookupNginx(n); !ok || e.Answer != Refused {
+		if !refused(n) {
 			bad = append(bad, fmt.Sprintf("%q", n))
 		}
 	}
 	return bad
+}
+
+// refused reports whether name is a refused annotation of ingress-nginx,
+// one that can be accepted.
+func refused(name string) bool {
+	e, ok := lookupNginx(name)
+	return ok && e.Answer == Refused
 }
 
 // checkAnnotations gives ing's annotations of other ingress controllers
@@ -260,7 +268,7 @@ func acceptedOn(ing *networkingv1.Ingress, d *Diagnostics) []string {
 		if n = acceptName(n); n == "" {
 			continue
 		}
-		if e, ok := lookupNginx(n); ok && e.Answer == Refused {
+		if refused(n) {
 			names = append(names, n)
 		} else {
 			bad = append(bad, fmt.Sprintf("%q", n))
