@@ -392,7 +392,7 @@ var nginxCatalogue = []NginxAnnotation{
 		Difference: "the client address is right only if the gateway sees it (externalTrafficPolicy: Local, or numTrustedProxies behind a load balancer)"},
 	{Name: "app-root", Answer: Translated, Nginx: "redirects requests for / to this path",
 		Istio: "a VirtualService route for exact / with redirect.uri", Difference: "none"},
-	{Name: "auth-always-set-cookie", Answer: Refused, With: "auth-url", Nginx: "passes the auth service's Set-Cookie on every answer, not only 2xx",
+	{Name: "auth-always-set-cookie", Answer: Refused, With: "auth-url", Nginx: "passes the auth service's Set-Cookie to the client whatever the backend answers (by default only with 2xx and 3xx)",
 		Istio: "the ext_authz provider's headersToDownstreamOnDeny and headersToDownstreamOnAllow", Difference: "see auth-url"},
 	{Name: "auth-cache-duration", Answer: Refused, With: "auth-url", Nginx: "caches the auth service's answers by status for this long",
 		Istio: "none: ext_authz asks the service on every request", Difference: "see auth-url"},
