@@ -23,6 +23,16 @@ func class(name, controller string, isDefault bool, created time.Time) *networki
 	return c
 }
 
+// annotated is an Ingress of class v by the kubernetes.io/ingress.class annotation.
+func annotated(v string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{convert.ClassAnnotation: v}}}
+}
+
+// named is an Ingress of class n by spec.ingressClassName.
+func named(n string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{Spec: networkingv1.IngressSpec{IngressClassName: &n}}
+}
+
 // TestOurs covers each row of SPEC section 1 in both modes.
 func TestOurs(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -32,13 +42,6 @@ func TestOurs(t *testing.T) {
 	istioDefault := class("istio", convert.ControllerName, true, t0)
 	nginxDefault := class("nginx", "k8s.io/ingress-nginx", true, t0)
 	newerIstioDefault := class("mesh-edge", convert.ControllerName, true, t0.Add(time.Hour))
-
-	annotated := func(v string) *networkingv1.Ingress {
-		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{convert.ClassAnnotation: v}}}
-	}
-	named := func(n string) *networkingv1.Ingress {
-		return &networkingv1.Ingress{Spec: networkingv1.IngressSpec{IngressClassName: &n}}
-	}
 	both := named("nginx")
 	both.Annotations = map[string]string{convert.ClassAnnotation: "istio"}
 	none := &networkingv1.Ingress{}
@@ -86,13 +89,6 @@ func TestAsClass(t *testing.T) {
 	nginxDefault := class("nginx", "k8s.io/ingress-nginx", true, t0)
 	istioClass := class("istio", convert.ControllerName, false, t0)
 	all := []*networkingv1.IngressClass{nginx, internal, traefik, istioClass}
-
-	annotated := func(v string) *networkingv1.Ingress {
-		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{convert.ClassAnnotation: v}}}
-	}
-	named := func(n string) *networkingv1.Ingress {
-		return &networkingv1.Ingress{Spec: networkingv1.IngressSpec{IngressClassName: &n}}
-	}
 	// The annotation decides, as it does for Istio: ingress-nginx serves
 	// this one, not Traefik.
 	both := named("traefik")
