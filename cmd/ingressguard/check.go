@@ -21,9 +21,9 @@ warning of our Ingresses to standard output, then a summary line:
 ` + diagnosticsHelp + `
 
 An Ingress with annotations of another ingress controller (such as
-nginx.ingress.kubernetes.io/) gets a line per answer before its problems,
-and a table counting the Ingresses of each such annotation comes before the
-summary line:
+nginx.ingress.kubernetes.io/) gets a line per answer before its problems
+(these lines are neither errors nor warnings), and a table counting the
+Ingresses of each such annotation comes before the summary line:
 
   FILE: Ingress NAMESPACE/NAME: annotations translated|refused|ignored: KEY, ...
 
@@ -57,7 +57,7 @@ The exit status is 1 when there is an error, 0 otherwise.`,
 	}
 	conv := newConversion(cmd)
 	cmd.Flags().StringSliceVar(&conv.settings.AsClasses, "as-class", nil,
-		"check the Ingresses of this class (or of the IngressClasses of this controller) as if Istio served them; repeat or separate by commas")
+		"check the Ingresses of class `NAME` (or of the IngressClasses of controller NAME) as if Istio served them, a migration report; repeat or separate by commas")
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format, `text|json`")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := formatFlag(format, checkFormats); err != nil {
