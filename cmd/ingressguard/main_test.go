@@ -433,9 +433,9 @@ var (
 	apiAnnotations = []string{"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target"}
 )
 
-// byAnswer groups annotation keys by convert.AnnotationAnswer, the
+// wantByAnswer groups annotation keys by convert.AnnotationAnswer, the
 // catalogue the report must follow.
-func byAnswer(t *testing.T, keys []string) map[convert.Answer][]string {
+func wantByAnswer(t *testing.T, keys []string) map[convert.Answer][]string {
 	t.Helper()
 	groups := map[convert.Answer][]string{}
 	for _, k := range keys {
@@ -451,7 +451,7 @@ func byAnswer(t *testing.T, keys []string) map[convert.Answer][]string {
 // answerLines are the report's lines of the annotations of one Ingress.
 func answerLines(t *testing.T, prefix string, keys []string) []string {
 	t.Helper()
-	groups := byAnswer(t, keys)
+	groups := wantByAnswer(t, keys)
 	var lines []string
 	for _, a := range []convert.Answer{convert.Translated, convert.Refused, convert.Ignored} {
 		if len(groups[a]) > 0 {
@@ -644,7 +644,7 @@ func TestCheckAsClassJSON(t *testing.T) {
 				if ing.Source != migration || ing.Class != want.class || ing.AsClass != want.asClass {
 					t.Errorf("%s: source %q, class %q, asClass %v; want %q, %q, %v", key, ing.Source, ing.Class, ing.AsClass, migration, want.class, want.asClass)
 				}
-				groups := byAnswer(t, want.keys)
+				groups := wantByAnswer(t, want.keys)
 				for _, a := range []convert.Answer{convert.Translated, convert.Refused, convert.Ignored} {
 					if g, ok := ing.Annotations[string(a)]; !ok || !slices.Equal(g, groups[a]) && len(g)+len(groups[a]) > 0 {
 						t.Errorf("%s: annotations %s = %q (present %v), want %q", key, a, g, ok, groups[a])

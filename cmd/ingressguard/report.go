@@ -124,20 +124,13 @@ func newRunReport(cv converted, s convert.Settings) runReport {
 		_, as := s.AsClass(ing, cv.classes)
 		ir := ingressReport{
 			Source: sources[rep.Ingress], Namespace: rep.Ingress.Namespace, Name: rep.Ingress.Name,
-			Class: class, AsClass: as, Annotations: map[convert.Answer][]string{},
+			Class: class, AsClass: as, Annotations: byAnswer(ing),
 			Errors: make([]problem, 0, len(rep.Errors)), Warnings: make([]problem, 0, len(rep.Warnings)),
 		}
-		for _, a := range answers {
-			ir.Annotations[a] = []string{}
-		}
-		for k := range ing.Annotations {
-			if a, ok := convert.AnnotationAnswer(k); ok {
-				ir.Annotations[a] = append(ir.Annotations[a], k)
+		for _, keys := range ir.Annotations {
+			for _, k := range keys {
 				carriers[k]++
 			}
-		}
-		for _, keys := range ir.Annotations {
-			sort.Strings(keys)
 		}
 		for _, e := range rep.Errors {
 			ir.Errors = append(ir.Errors, problem{Field: e.Field, Message: e.ErrorBody()})
@@ -166,6 +159,25 @@ func newRunReport(cv converted, s convert.Settings) runReport {
 		r.NotOurs = append(r.NotOurs, objectRef{Namespace: k.Namespace, Name: k.Name})
 	}
 	return r
+}
+
+// byAnswer groups the annotations of ing that have an answer
+// (convert.AnnotationAnswer) by it, each group sorted; every answer has a
+// group, empty or not.
+func byAnswer(ing *networkingv1.Ingress) map[convert.Answer][]string {
+	groups := make(map[convert.Answer][]string, len(answers))
+	for _, a := range answers {
+		groups[a] = []string{}
+	}
+	for k := range ing.Annotations {
+		if a, ok := convert.AnnotationAnswer(k); ok {
+			groups[a] = append(groups[a], k)
+		}
+	}
+	for _, keys := range groups {
+		sort.Strings(keys)
+	}
+	return groups
 }
 
 // prefix begins each line about ir.
