@@ -430,7 +430,8 @@ var (
 		"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target",
 		"nginx.ingress.kubernetes.io/ssl-redirect",
 	}
-	apiAnnotations = []string{"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target"}
+	apiAnnotations        = []string{"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target"}
+	storefrontAnnotations = []string{"nginx.ingress.kubernetes.io/ssl-redirect"}
 )
 
 // wantByAnswer groups annotation keys by convert.AnnotationAnswer, the
@@ -471,58 +472,67 @@ func TestCheckAsClass(t *testing.T) {
 	conflict := legacy + `warning: spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is already routed to storefront.shop.svc.cluster.local:80 by Ingress shop/storefront (spec.rules[0].http.paths[0]), which is older and wins; this path gets no traffic` + "\n"
 	regex := api + `spec.rules[0].http.paths[0].path: Invalid value: "/v1/(.+)": "(" is regular-expression syntax`
 	// Each row of the table: annotation, answer, number of Ingresses.
-	counts := map[string]int{
-		"nginx.ingress.kubernetes.io/proxy-body-size": 2, "nginx.ingress.kubernetes.io/rewrite-target": 2,
-		"nginx.ingress.kubernetes.io/auth-url": 1, "nginx.ingress.kubernetes.io/configuration-snippet": 1,
-		"nginx.ingress.kubernetes.io/ssl-redirect": 1,
+	storefront := migration + ": Ingress shop/storefront: "
+	type row struct {
+		annotation string
+		ingresses  int
 	}
 	// Most Ingresses first, then by name.
-	order := []string{
-		"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target",
-		"nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/configuration-snippet",
-		"nginx.ingress.kubernetes.io/ssl-redirect",
+	table := []row{
+		{"nginx.ingress.kubernetes.io/proxy-body-size", 2}, {"nginx.ingress.kubernetes.io/rewrite-target", 2},
+		{"nginx.ingress.kubernetes.io/ssl-redirect", 2}, {"nginx.ingress.kubernetes.io/auth-url", 1},
+		{"nginx.ingress.kubernetes.io/configuration-snippet", 1},
 	}
 	treated := func() []string {
-		want := append(answerLines(t, legacy, legacyAnnotations), conflict)
+		want := answerLines(t, storefront, storefrontAnnotations)
+		want = append(want, answerLines(t, legacy, legacyAnnotations)...)
+		want = append(want, conflict)
 		want = append(want, answerLines(t, api, apiAnnotations)...)
 		return append(want, regex, "\nANNOTATION ")
 	}
 	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout []string // in this order
-		table  bool
-		stderr []string
+		name    string
+		args    []string
+		code    int
+		stdout  []string // in this order
+		table   []row    // the table after the header, when stdout ends with it
+		checked string   // the start of the summary line after the table
+		stderr  []string
 	}{{
-		name:   "without --as-class, the nginx Ingresses are ignored",
-		stdout: []string{"1 Ingress checked, 0 errors, 0 warnings\n"},
-		stderr: []string{`note: Ingress shop/legacy is not ours (IngressClass nginx has controller "k8s.io/ingress-nginx")`},
+		name:    "without --as-class, the nginx Ingresses are ignored",
+		stdout:  append(answerLines(t, storefront, storefrontAnnotations), "\nANNOTATION "),
+		table:   []row{{"nginx.ingress.kubernetes.io/ssl-redirect", 1}},
+		checked: "1 Ingress checked, ",
+		stderr:  []string{`note: Ingress shop/legacy is not ours (IngressClass nginx has controller "k8s.io/ingress-nginx")`},
 	}, {
-		name:   "by class name",
-		args:   []string{"--as-class", "nginx"},
-		code:   1,
-		stdout: treated(),
-		table:  true,
-		stderr: []string{"note: checking 2 Ingresses of class nginx as Istio's (--as-class)\n"},
+		name:    "by class name",
+		args:    []string{"--as-class", "nginx"},
+		code:    1,
+		stdout:  treated(),
+		table:   table,
+		checked: "3 Ingresses checked, ",
+		stderr:  []string{"note: checking 2 Ingresses of class nginx as Istio's (--as-class)\n"},
 	}, {
-		name:   "by controller",
-		args:   []string{"--as-class", "k8s.io/ingress-nginx"},
-		code:   1,
-		stdout: treated(),
-		table:  true,
+		name:    "by controller",
+		args:    []string{"--as-class", "k8s.io/ingress-nginx"},
+		code:    1,
+		stdout:  treated(),
+		table:   table,
+		checked: "3 Ingresses checked, ",
 	}, {
-		name:   "a comma list",
-		args:   []string{"--as-class", "traefik,nginx"},
-		code:   1,
-		stdout: treated(),
-		table:  true,
+		name:    "a comma list",
+		args:    []string{"--as-class", "traefik,nginx"},
+		code:    1,
+		stdout:  treated(),
+		table:   table,
+		checked: "3 Ingresses checked, ",
 	}, {
-		name:   "repeated",
-		args:   []string{"--as-class", "traefik", "--as-class=nginx"},
-		code:   1,
-		stdout: treated(),
-		table:  true,
+		name:    "repeated",
+		args:    []string{"--as-class", "traefik", "--as-class=nginx"},
+		code:    1,
+		stdout:  treated(),
+		table:   table,
+		checked: "3 Ingresses checked, ",
 	}, {
 		name:   "a class no Ingress has",
 		args:   []string{"--as-class", "traefik"},
@@ -541,7 +551,10 @@ func TestCheckAsClass(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, errOut)
 				}
 			}
-			if !tt.table {
+			if tt.table == nil {
+				if rest != "" {
+					t.Errorf("stdout does not end with %q:\n%s", tt.stdout[len(tt.stdout)-1], out)
+				}
 				return
 			}
 			// The rest of the header, the rows, a blank line and the summary line.
@@ -550,12 +563,13 @@ func TestCheckAsClass(t *testing.T) {
 				t.Errorf("header ANNOTATION %q, want ANSWER and INGRESSES", got)
 			}
 			lines := strings.Split(body, "\n")
-			if len(lines) != len(order)+3 || lines[len(order)] != "" || !strings.HasPrefix(lines[len(order)+1], "3 Ingresses checked, ") || lines[len(order)+2] != "" {
-				t.Fatalf("after the header, want %d rows, a blank line and the summary of 3 Ingresses:\n%s", len(order), rest)
+			n := len(tt.table)
+			if len(lines) != n+3 || lines[n] != "" || !strings.HasPrefix(lines[n+1], tt.checked) || lines[n+2] != "" {
+				t.Fatalf("after the header, want %d rows, a blank line and a summary line starting %q:\n%s", n, tt.checked, rest)
 			}
-			for i, k := range order {
-				a, _ := convert.AnnotationAnswer(k)
-				if got, want := strings.Fields(lines[i]), []string{k, string(a), fmt.Sprint(counts[k])}; !slices.Equal(got, want) {
+			for i, r := range tt.table {
+				a, _ := convert.AnnotationAnswer(r.annotation)
+				if got, want := strings.Fields(lines[i]), []string{r.annotation, string(a), fmt.Sprint(r.ingresses)}; !slices.Equal(got, want) {
 					t.Errorf("row %d is %q, want %q", i+1, got, want)
 				}
 			}
@@ -598,22 +612,22 @@ func TestCheckAsClassJSON(t *testing.T) {
 		notOurs   []string
 	}{{
 		name:      "without --as-class",
-		ingresses: map[string]ingress{"shop/storefront": {class: "istio"}},
-		counts:    map[string]int{},
+		ingresses: map[string]ingress{"shop/storefront": {class: "istio", keys: storefrontAnnotations}},
+		counts:    map[string]int{"nginx.ingress.kubernetes.io/ssl-redirect": 1},
 		notOurs:   []string{"shop/api", "shop/legacy"},
 	}, {
 		name: "--as-class nginx",
 		args: []string{"--as-class", "nginx"},
 		code: 1,
 		ingresses: map[string]ingress{
-			"shop/storefront": {class: "istio", warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is also routed to shop.shop.svc.cluster.local:80 by Ingress shop/legacy`}},
+			"shop/storefront": {class: "istio", keys: storefrontAnnotations, warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is also routed to shop.shop.svc.cluster.local:80 by Ingress shop/legacy`}},
 			"shop/legacy":     {class: "nginx", asClass: true, keys: legacyAnnotations, warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is already routed to storefront.shop.svc.cluster.local:80`}},
 			"shop/api":        {class: "nginx", asClass: true, keys: apiAnnotations, errors: []string{`spec.rules[0].http.paths[0].path: Invalid value: "/v1/(.+)"`}},
 		},
 		counts: map[string]int{
 			"nginx.ingress.kubernetes.io/proxy-body-size": 2, "nginx.ingress.kubernetes.io/rewrite-target": 2,
 			"nginx.ingress.kubernetes.io/auth-url": 1, "nginx.ingress.kubernetes.io/configuration-snippet": 1,
-			"nginx.ingress.kubernetes.io/ssl-redirect": 1,
+			"nginx.ingress.kubernetes.io/ssl-redirect": 2,
 		},
 		notOurs: []string{},
 	}}
