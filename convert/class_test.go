@@ -23,13 +23,13 @@ func class(name, controller string, isDefault bool, created time.Time) *networki
 	return c
 }
 
-// annotated is an Ingress of class v by the kubernetes.io/ingress.class annotation.
-func annotated(v string) *networkingv1.Ingress {
+// classAnnotated is an Ingress of class v by the kubernetes.io/ingress.class annotation.
+func classAnnotated(v string) *networkingv1.Ingress {
 	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{convert.ClassAnnotation: v}}}
 }
 
-// named is an Ingress of class n by spec.ingressClassName.
-func named(n string) *networkingv1.Ingress {
+// classNamed is an Ingress of class n by spec.ingressClassName.
+func classNamed(n string) *networkingv1.Ingress {
 	return &networkingv1.Ingress{Spec: networkingv1.IngressSpec{IngressClassName: &n}}
 }
 
@@ -42,7 +42,7 @@ func TestOurs(t *testing.T) {
 	istioDefault := class("istio", convert.ControllerName, true, t0)
 	nginxDefault := class("nginx", "k8s.io/ingress-nginx", true, t0)
 	newerIstioDefault := class("mesh-edge", convert.ControllerName, true, t0.Add(time.Hour))
-	both := named("nginx")
+	both := classNamed("nginx")
 	both.Annotations = map[string]string{convert.ClassAnnotation: "istio"}
 	none := &networkingv1.Ingress{}
 
@@ -52,14 +52,14 @@ func TestOurs(t *testing.T) {
 		classes            []*networkingv1.IngressClass
 		strict, defaultMod bool
 	}{
-		{"annotation istio", annotated("istio"), nil, true, true},
-		{"annotation nginx", annotated("nginx"), []*networkingv1.IngressClass{istioDefault}, false, false},
-		{"annotation empty", annotated(""), []*networkingv1.IngressClass{istioDefault}, false, false},
+		{"annotation istio", classAnnotated("istio"), nil, true, true},
+		{"annotation nginx", classAnnotated("nginx"), []*networkingv1.IngressClass{istioDefault}, false, false},
+		{"annotation empty", classAnnotated(""), []*networkingv1.IngressClass{istioDefault}, false, false},
 		{"annotation wins over ingressClassName", both, []*networkingv1.IngressClass{nginx}, true, true},
-		{"class with istio controller", named("istio"), []*networkingv1.IngressClass{istioClass}, true, true},
-		{"class name does not matter, controller does", named("mesh-edge"), []*networkingv1.IngressClass{renamed}, true, true},
-		{"class of another controller", named("nginx"), []*networkingv1.IngressClass{nginx, istioDefault}, false, false},
-		{"class that does not exist", named("missing"), []*networkingv1.IngressClass{istioDefault}, false, true},
+		{"class with istio controller", classNamed("istio"), []*networkingv1.IngressClass{istioClass}, true, true},
+		{"class name does not matter, controller does", classNamed("mesh-edge"), []*networkingv1.IngressClass{renamed}, true, true},
+		{"class of another controller", classNamed("nginx"), []*networkingv1.IngressClass{nginx, istioDefault}, false, false},
+		{"class that does not exist", classNamed("missing"), []*networkingv1.IngressClass{istioDefault}, false, true},
 		{"no class, istio default class", none, []*networkingv1.IngressClass{istioDefault}, true, true},
 		{"no class, default class of another controller", none, []*networkingv1.IngressClass{nginxDefault}, false, false},
 		{"no class, newest default wins", none, []*networkingv1.IngressClass{nginxDefault, newerIstioDefault}, true, true},
@@ -91,7 +91,7 @@ func TestAsClass(t *testing.T) {
 	all := []*networkingv1.IngressClass{nginx, internal, traefik, istioClass}
 	// The annotation decides, as it does for Istio: ingress-nginx serves
 	// this one, not Traefik.
-	both := named("traefik")
+	both := classNamed("traefik")
 	both.Annotations = map[string]string{convert.ClassAnnotation: "nginx"}
 
 	for _, tc := range []struct {
@@ -102,21 +102,21 @@ func TestAsClass(t *testing.T) {
 		class     string // AsClass's name; "" when not treated
 		ours      bool
 	}{
-		{"annotation", annotated("nginx"), all, []string{"nginx"}, "nginx", true},
-		{"annotation of a class that does not exist", annotated("nginx"), nil, []string{"nginx"}, "nginx", true},
-		{"ingressClassName", named("nginx"), all, []string{"nginx"}, "nginx", true},
-		{"ingressClassName of a class that does not exist", named("nginx"), nil, []string{"nginx"}, "nginx", true},
+		{"annotation", classAnnotated("nginx"), all, []string{"nginx"}, "nginx", true},
+		{"annotation of a class that does not exist", classAnnotated("nginx"), nil, []string{"nginx"}, "nginx", true},
+		{"ingressClassName", classNamed("nginx"), all, []string{"nginx"}, "nginx", true},
+		{"ingressClassName of a class that does not exist", classNamed("nginx"), nil, []string{"nginx"}, "nginx", true},
 		{"annotation wins over ingressClassName", both, all, []string{"nginx"}, "nginx", true},
 		{"annotation wins, the other class is not treated", both, all, []string{"traefik"}, "", false},
-		{"one of a comma list", named("traefik"), all, []string{"nginx", "traefik"}, "traefik", true},
-		{"another class", named("traefik"), all, []string{"nginx"}, "", false},
-		{"controller matches every class of it", named("nginx-internal"), all, []string{"k8s.io/ingress-nginx"}, "nginx-internal", true},
-		{"controller, by the annotation's class", annotated("nginx"), all, []string{"k8s.io/ingress-nginx"}, "nginx", true},
-		{"controller of another class", named("traefik"), all, []string{"k8s.io/ingress-nginx"}, "", false},
+		{"one of a comma list", classNamed("traefik"), all, []string{"nginx", "traefik"}, "traefik", true},
+		{"another class", classNamed("traefik"), all, []string{"nginx"}, "", false},
+		{"controller matches every class of it", classNamed("nginx-internal"), all, []string{"k8s.io/ingress-nginx"}, "nginx-internal", true},
+		{"controller, by the annotation's class", classAnnotated("nginx"), all, []string{"k8s.io/ingress-nginx"}, "nginx", true},
+		{"controller of another class", classNamed("traefik"), all, []string{"k8s.io/ingress-nginx"}, "", false},
 		{"no class, the default class is treated", &networkingv1.Ingress{}, []*networkingv1.IngressClass{nginxDefault}, []string{"nginx"}, "nginx", true},
 		{"no class, no default", &networkingv1.Ingress{}, all, []string{"nginx"}, "", false},
-		{"no AsClasses: as before", named("nginx"), all, nil, "", false},
-		{"Istio's own class stays ours", named("istio"), all, []string{"nginx"}, "", true},
+		{"no AsClasses: as before", classNamed("nginx"), all, nil, "", false},
+		{"Istio's own class stays ours", classNamed("istio"), all, []string{"nginx"}, "", true},
 	} {
 		ix := convert.NewIndex(convert.Snapshot{IngressClasses: tc.classes})
 		s := convert.DefaultSettings()

@@ -469,8 +469,8 @@ func answerLines(t *testing.T, prefix string, keys []string) []string {
 func TestCheckAsClass(t *testing.T) {
 	legacy := migration + ": Ingress shop/legacy: "
 	api := migration + ": Ingress shop/api: "
-	conflict := legacy + `warning: spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is already routed to storefront.shop.svc.cluster.local:80 by Ingress shop/storefront (spec.rules[0].http.paths[0]), which is older and wins; this path gets no traffic` + "\n"
-	regex := api + `spec.rules[0].http.paths[0].path: Invalid value: "/v1/(.+)": "(" is regular-expression syntax`
+	conflict := api + `warning: spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is already routed to storefront.shop.svc.cluster.local:80 by Ingress shop/storefront (spec.rules[0].http.paths[0]), which is older and wins; this path gets no traffic` + "\n"
+	regex := api + `spec.rules[0].http.paths[1].path: Invalid value: "/v1/(.+)": "(" is regular-expression syntax`
 	// Each row of the table: annotation, answer, number of Ingresses.
 	storefront := migration + ": Ingress shop/storefront: "
 	type row struct {
@@ -486,9 +486,9 @@ func TestCheckAsClass(t *testing.T) {
 	treated := func() []string {
 		want := answerLines(t, storefront, storefrontAnnotations)
 		want = append(want, answerLines(t, legacy, legacyAnnotations)...)
-		want = append(want, conflict)
 		want = append(want, answerLines(t, api, apiAnnotations)...)
-		return append(want, regex, "\nANNOTATION ")
+		// Errors come before warnings.
+		return append(want, regex, conflict, "\nANNOTATION ")
 	}
 	tests := []struct {
 		name    string
@@ -620,9 +620,11 @@ func TestCheckAsClassJSON(t *testing.T) {
 		args: []string{"--as-class", "nginx"},
 		code: 1,
 		ingresses: map[string]ingress{
-			"shop/storefront": {class: "istio", keys: storefrontAnnotations, warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is also routed to shop.shop.svc.cluster.local:80 by Ingress shop/legacy`}},
-			"shop/legacy":     {class: "nginx", asClass: true, keys: legacyAnnotations, warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is already routed to storefront.shop.svc.cluster.local:80`}},
-			"shop/api":        {class: "nginx", asClass: true, keys: apiAnnotations, errors: []string{`spec.rules[0].http.paths[0].path: Invalid value: "/v1/(.+)"`}},
+			"shop/storefront": {class: "istio", keys: storefrontAnnotations, warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is also routed to shop.shop.svc.cluster.local:80 by Ingress shop/api`}},
+			"shop/legacy":     {class: "nginx", asClass: true, keys: legacyAnnotations},
+			"shop/api": {class: "nginx", asClass: true, keys: apiAnnotations,
+				errors:   []string{`spec.rules[0].http.paths[1].path: Invalid value: "/v1/(.+)"`},
+				warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is already routed to storefront.shop.svc.cluster.local:80`}},
 		},
 		counts: map[string]int{
 			"nginx.ingress.kubernetes.io/proxy-body-size": 2, "nginx.ingress.kubernetes.io/rewrite-target": 2,
