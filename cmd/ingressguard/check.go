@@ -20,15 +20,6 @@ warning of our Ingresses to standard output, then a summary line:
 
 ` + diagnosticsHelp + `
 
-An Ingress with annotations of another ingress controller (such as
-nginx.ingress.kubernetes.io/) gets a line per answer before its problems
-(these lines are neither errors nor warnings), and a table counting the
-Ingresses of each such annotation comes before the summary line:
-
-  FILE: Ingress NAMESPACE/NAME: annotations translated|refused|ignored: KEY, ...
-
-  ANNOTATION  ANSWER  INGRESSES
-
 With --as-class, the Ingresses of another controller's class are checked as
 if they were already Istio's: a migration report that says, before the
 switch, what Istio will translate, refuse and ignore, and which of their
@@ -36,6 +27,16 @@ routes conflict with those of the Ingresses Istio serves. NAME is the name
 of a class (the kubernetes.io/ingress.class annotation, spec.ingressClassName,
 or the default IngressClass of an Ingress without class), or the controller
 of IngressClasses, such as k8s.io/ingress-nginx for all of ingress-nginx's.
+(--as-class istio reports on the Ingresses Istio already serves.) Each
+Ingress with annotations of another ingress controller (such as
+nginx.ingress.kubernetes.io/) then gets a line per answer before its
+problems (these lines are neither errors nor warnings), and a table
+counting the Ingresses of each such annotation comes before the summary
+line:
+
+  FILE: Ingress NAMESPACE/NAME: annotations translated|refused|ignored: KEY, ...
+
+  ANNOTATION  ANSWER  INGRESSES
 
 With -o json the same report is one JSON document (README, "Migration
 report"); notes still go to standard error.
@@ -71,7 +72,7 @@ The exit status is 1 when there is an error, 0 otherwise.`,
 		if format == "json" {
 			err = r.writeJSON(cmd.OutOrStdout())
 		} else {
-			err = r.writeText(cmd.OutOrStdout())
+			err = r.writeText(cmd.OutOrStdout(), len(conv.settings.AsClasses) > 0)
 		}
 		if err != nil {
 			return err

@@ -212,13 +212,13 @@ func (ir ingressReport) writeProblems(w io.Writer) error {
 }
 
 // writeText writes the text report of check: for each Ingress its
-// annotations of other controllers by answer and its problems, then, when
-// any Ingress has such annotations, the table of them, then the summary
-// line.
-func (r runReport) writeText(w io.Writer) error {
+// problems, after its annotations of other controllers by answer when
+// migration is set; then, when migration is set and an Ingress has such
+// annotations, the table of them; then the summary line.
+func (r runReport) writeText(w io.Writer, migration bool) error {
 	for _, ir := range r.Ingresses {
 		for _, a := range answers {
-			if keys := ir.Annotations[a]; len(keys) > 0 {
+			if keys := ir.Annotations[a]; migration && len(keys) > 0 {
 				if _, err := fmt.Fprintf(w, "%sannotations %s: %s\n", ir.prefix(), a, strings.Join(keys, ", ")); err != nil {
 					return err
 				}
@@ -228,7 +228,7 @@ func (r runReport) writeText(w io.Writer) error {
 			return err
 		}
 	}
-	if len(r.Annotations) > 0 {
+	if migration && len(r.Annotations) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprint(tw, "\nANNOTATION\tANSWER\tINGRESSES\n")
 		for _, c := range r.Annotations {
