@@ -39,6 +39,12 @@ type Settings struct {
 	DomainSuffix string
 	// IngressService is the gateway Service whose addresses go into Ingress status.
 	IngressService string
+	// AsClasses are classes of other controllers whose Ingresses are
+	// treated as if Istio already served them (AsClass), so that a team
+	// sees before switching what would be translated, refused and ignored.
+	// Empty, as in the webhook and the reconciler, it changes nothing; only
+	// the CLI's migration report (check --as-class) sets it.
+	AsClasses []string
 }
 
 // DefaultSettings returns the defaults of SPEC section 1.
