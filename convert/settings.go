@@ -43,6 +43,12 @@ type Settings struct {
 	// without NginxPrefix, or "*" for all) that the cluster's admin accepts
 	// on every Ingress: each becomes a warning that says what is lost.
 	AcceptAnnotations []string
+	// AsClasses are classes of other controllers whose Ingresses are
+	// treated as if Istio already served them (AsClass), so that a team
+	// sees before switching what would be translated, refused and ignored.
+	// Empty, as in the webhook and the reconciler, it changes nothing; only
+	// the CLI's migration report (check --as-class) sets it.
+	AsClasses []string
 }
 
 // DefaultSettings returns the defaults of SPEC section 1.
