@@ -218,6 +218,10 @@ func TestCheckInvalidExamples(t *testing.T) {
 		{file: "resource-backend.yaml", ingress: "default/assets", field: "spec.rules[0].http.paths[0].backend.resource", value: `"storage.example.com/Bucket/static-assets"`, fix: "use backend.service"},
 		{file: "tls-single-label.yaml", ingress: "default/intranet", field: "spec.tls[0].hosts[0]", value: `"intranet"`, fix: "name the host by a fully qualified name"},
 		{file: "named-port-missing.yaml", ingress: "default/frontend", field: "spec.rules[0].http.paths[0].backend.service.port.name", value: `"http"`, fix: "use one of its ports (web=8080)"},
+		{file: "nginx-configuration-snippet.yaml", ingress: "default/legacy", field: "metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet]", value: "Forbidden: under ingress-nginx this annotation inserts raw nginx configuration", fix: `add "configuration-snippet" to annotation ingressguard.io/accept-annotations`},
+		{file: "nginx-auth-url.yaml", ingress: "default/dashboard", field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-url]", value: "a private route becomes public", fix: "CUSTOM AuthorizationPolicy on the ingress gateway"},
+		{file: "nginx-auth-type.yaml", ingress: "default/admin", field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-type]", value: "(with auth-realm, auth-secret)", fix: "RequestAuthentication"},
+		{file: "nginx-auth-tls.yaml", ingress: "default/partners", field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-tls-secret]", value: "accept clients without a certificate", fix: "tls.mode MUTUAL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -266,6 +270,10 @@ func TestCheck(t *testing.T) {
 		stdout: []string{
 			example("invalid/double-slash.yaml") + ": Ingress default/docs: ",
 			example("invalid/named-port-missing.yaml") + ": Ingress default/frontend: ",
+			example("invalid/nginx-auth-tls.yaml") + ": Ingress default/partners: ",
+			example("invalid/nginx-auth-type.yaml") + ": Ingress default/admin: ",
+			example("invalid/nginx-auth-url.yaml") + ": Ingress default/dashboard: ",
+			example("invalid/nginx-configuration-snippet.yaml") + ": Ingress default/legacy: ",
 			example("invalid/path-without-slash.yaml") + ": Ingress default/shop: ",
 			example("invalid/regex-anchors.yaml") + ": Ingress default/users: ",
 			example("invalid/regex-prefix.yaml") + ": Ingress default/api: ",
@@ -273,7 +281,7 @@ func TestCheck(t *testing.T) {
 			example("invalid/tls-secret-missing.yaml") + ": Ingress web/web: ",
 			example("invalid/tls-single-label.yaml") + ": Ingress default/intranet: ",
 			example("invalid/tls-without-secret.yaml") + ": Ingress default/blog: ",
-			"9 Ingresses checked, 9 errors, 0 warnings\n",
+			"13 Ingresses checked, 13 errors, 0 warnings\n",
 		},
 	}, {
 		name:   "the same object twice, identical",
@@ -303,6 +311,12 @@ func TestCheck(t *testing.T) {
 		name:   "DEFAULT mode takes the Ingresses without class",
 		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-controller-mode=default"},
 		stdout: []string{"2 Ingresses checked, 0 errors, 0 warnings\n"},
+	}, {
+		name: "a refusal accepted by the admin's flag is a warning",
+		args: []string{"-f", example("invalid/nginx-auth-url.yaml"), "--accept-annotations", "auth-url"},
+		stdout: []string{example("invalid/nginx-auth-url.yaml") + ": Ingress default/dashboard: warning: metadata.annotations[nginx.ingress.kubernetes.io/auth-url]: accepted by the cluster's --accept-annotations: ",
+			"a private route becomes public",
+			"1 Ingress checked, 0 errors, 1 warning\n"},
 	}, {
 		name:   "another ingress class",
 		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-class=nginx"},
@@ -383,6 +397,10 @@ func TestBadInput(t *testing.T) {
 		name: "bad gateway namespace",
 		args: []string{"convert", "-f", "-", "--gateway-namespace", "Istio_System"},
 		want: `invalid settings: gateway namespace "Istio_System": `,
+	}, {
+		name: "accepting an annotation that is not refused",
+		args: []string{"check", "-f", "-", "--accept-annotations", "auth-url,proxy-body-size"},
+		want: `invalid settings: accept annotations "proxy-body-size": not refused annotations of ingress-nginx; name refused ones such as auth-url, or "*"`,
 	}, {
 		name: "bad output format",
 		args: []string{"convert", "-f", "-", "-o", "xml"},

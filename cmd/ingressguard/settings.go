@@ -25,6 +25,8 @@ func bindSettings(fs *pflag.FlagSet, s *convert.Settings) {
 		"cluster DNS suffix used in destination hosts such as httpbin.default.svc.cluster.local")
 	fs.StringVar(&s.IngressService, "ingress-service", s.IngressService,
 		"Service of the ingress gateway, in the gateway namespace, whose addresses go into Ingress status (meshConfig.ingressService)")
+	fs.StringSliceVar(&s.AcceptAnnotations, "accept-annotations", s.AcceptAnnotations,
+		"refused ingress-nginx annotations (`names` without the nginx.ingress.kubernetes.io/ prefix, or \"*\") to accept on every Ingress: each becomes a warning that says what is lost")
 }
 
 // modeValue is the --ingress-controller-mode flag.
