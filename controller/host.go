@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -67,10 +68,12 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 
 // generatedGVK is the GroupVersionKind of a generated kind.
 func generatedGVK(kind string) schema.GroupVersionKind {
-	if kind == gatewayGVK.Kind {
-		return gatewayGVK
+	for _, k := range generatedKinds {
+		if gvk := gvkOf(k); gvk.Kind == kind {
+			return gvk
+		}
 	}
-	return virtualServiceGVK
+	panic(fmt.Sprintf("controller: %s is not a generated kind", kind))
 }
 
 // viewSources are convert.Sources from the writer's view: the Ingresses of

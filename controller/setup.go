@@ -82,13 +82,15 @@ func Setup(mgr manager.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("hosts").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts)).
-		WatchesMetadata(metadataOf(gatewayGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gatewayGVK.Kind))).
-		WatchesMetadata(metadataOf(virtualServiceGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(virtualServiceGVK.Kind))).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts))
+	for _, k := range generatedKinds {
+		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gvkOf(k).Kind)))
+	}
+	return b.
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allHosts)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allHostsIfMesh)).

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -45,25 +44,23 @@ const (
 
 // CacheObjects says how the manager's cache holds what the reconcilers
 // read besides lookup's objects (server.CacheOptions puts the two
-// together): the generated
-// Gateways and VirtualServices (only those labelled as ours, only in the
-// gateway namespace) and the ConfigMaps of the gateway namespace (istiod's
-// mesh config).
+// together): the generated objects (only those labelled as ours, only in
+// the gateway namespace) and the ConfigMaps of the gateway namespace
+// (istiod's mesh config).
 //
-// Gateways and VirtualServices are watched through the metadata API and
-// cached as metav1.PartialObjectMetadata, slimmed to a digest (see
-// slimGenerated): the API server sends no spec, so none is decoded, and
-// the reconcilers learn whether the spec is still the one they wrote from
-// annotations AnnotationSpecDigest and AnnotationSpecGeneration. Other
-// readers of the same cache see these slimmed objects too.
+// Generated objects are watched whole, so that the cache can hold the
+// digest of the spec the API server has (see slimGenerated), and cached
+// slimmed to it: an empty spec, few metadata fields. The reconcilers learn
+// from that digest alone whether an object is still the one they wrote.
+// Other readers of the same cache see these slimmed objects too.
 func CacheObjects(s convert.Settings) map[client.Object]cache.ByObject {
 	only := map[string]cache.Config{s.GatewayNamespace: {}}
 	ours := labels.SelectorFromSet(labels.Set{convert.LabelManagedBy: convert.ManagedBy})
-	return map[client.Object]cache.ByObject{
-		metadataOf(gatewayGVK):        {Namespaces: only, Label: ours, Transform: slimGenerated},
-		metadataOf(virtualServiceGVK): {Namespaces: only, Label: ours, Transform: slimGenerated},
-		&corev1.ConfigMap{}:           {Namespaces: only},
+	out := map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Namespaces: only}}
+	for _, k := range generatedKinds {
+		out[emptyLike(k)] = cache.ByObject{Namespaces: only, Label: ours, Transform: slimGenerated}
 	}
+	return out
 }
 
 // IndexFields registers BackendIndex.
@@ -154,16 +151,14 @@ func (w *writer) report(ing *networkingv1.Ingress, key, reason string, messages 
 func (w *writer) forget(key string) { w.reported.Delete(key) }
 
 // put makes the live object equal to desired in the fields we own: labels,
-// annotations and the whole spec, and stamps it with AnnotationSpecDigest
-// and AnnotationSpecGeneration. It writes nothing when the object already
-// is so, and never touches an object of that name that is not labelled as
-// ours (the cache only holds labelled ones); sources then get a Warning
-// event. The cache holds metadata only, so an update first reads the
-// object from the API server. put may change desired.
+// annotations and the whole spec. It writes nothing when the object
+// already is so, and never touches an object of that name that is not
+// labelled as ours (the cache only holds labelled ones); sources then get
+// a Warning event. The cache holds slimmed copies only, so an update
+// first reads the object from the API server.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
 	key, gvk := client.ObjectKeyFromObject(desired), gvkOf(desired)
-	stamp(desired, AnnotationSpecDigest, specDigest(specOf(desired)))
-	cached := metadataOf(gvk)
+	cached := emptyLike(desired)
 	err := w.client.Get(ctx, key, cached, client.UnsafeDisableDeepCopy) // read-only
 	if apierrors.IsNotFound(err) {
 		probe := metadataOf(gvk)
@@ -177,7 +172,6 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 		case !apierrors.IsNotFound(err):
 			return err
 		}
-		stamp(desired, AnnotationSpecGeneration, "1") // the generation of every new custom resource
 		log.FromContext(ctx).Info("creating", "kind", gvk.Kind, "name", desired.GetName())
 		return w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
 	}
@@ -194,14 +188,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	if live.GetLabels()[convert.LabelManagedBy] != convert.ManagedBy {
 		return fmt.Errorf("%s %s is no longer labelled as ours; retrying", gvk.Kind, desired.GetName())
 	}
-	// The API server adds one to metadata.generation when, and only when,
-	// an update changes the spec.
-	generation, sameSpec := live.GetGeneration(), proto.Equal(specOf(live), specOf(desired))
-	if !sameSpec {
-		generation++
-	}
-	stamp(desired, AnnotationSpecGeneration, strconv.FormatInt(generation, 10))
-	if sameSpec && hasManagedMeta(live, desired) {
+	if proto.Equal(specOf(live), specOf(desired)) && hasManagedMeta(live, desired) {
 		return nil // the cache was behind
 	}
 	live.SetLabels(merged(live.GetLabels(), desired.GetLabels()))
@@ -210,16 +197,6 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	proto.Merge(specOf(live), specOf(desired))
 	log.FromContext(ctx).Info("updating", "kind", gvk.Kind, "name", desired.GetName())
 	return w.client.Update(ctx, live, client.FieldOwner(FieldOwner))
-}
-
-// stamp sets annotation key of obj to value.
-func stamp(obj client.Object, key, value string) {
-	a := obj.GetAnnotations()
-	if a == nil {
-		a = map[string]string{}
-	}
-	a[key] = value
-	obj.SetAnnotations(a)
 }
 
 // collision reports a same-named object that is not ours.
@@ -234,8 +211,12 @@ func (w *writer) collision(desired client.Object, sources []*networkingv1.Ingres
 
 // remove deletes the object of that kind and name if it is ours.
 func (w *writer) remove(ctx context.Context, gvk schema.GroupVersionKind, name string) error {
-	obj := metadataOf(gvk)
-	err := w.client.Get(ctx, types.NamespacedName{Namespace: w.settings.GatewayNamespace, Name: name}, obj)
+	o, err := w.client.Scheme().New(gvk)
+	if err != nil {
+		return err
+	}
+	obj := o.(client.Object)
+	err = w.client.Get(ctx, types.NamespacedName{Namespace: w.settings.GatewayNamespace, Name: name}, obj)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
