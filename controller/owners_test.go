@@ -3,12 +3,16 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ingressguard/ingressguard/controller"
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -20,6 +24,121 @@ func createAll(t *testing.T, env *envtest.Env, objs ...client.Object) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// editIngress reads the Ingress, applies edit and updates it.
+func editIngress(t *testing.T, env *envtest.Env, ing *networkingv1.Ingress, edit func(*networkingv1.Ingress)) {
+	t.Helper()
+	ctx := context.Background()
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ing), ing); err != nil {
+		t.Fatal(err)
+	}
+	edit(ing)
+	if err := env.Client.Update(ctx, ing); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addPath adds an Exact path to the Ingress's first rule.
+func addPath(p string) func(*networkingv1.Ingress) {
+	return func(ing *networkingv1.Ingress) {
+		pt := networkingv1.PathTypeExact
+		ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{Path: p, PathType: &pt,
+			Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "extra", Port: networkingv1.ServiceBackendPort{Number: 80}}}})
+	}
+}
+
+// hasWarning checks that the Ingress has a Warning event with that reason
+// whose note contains want.
+func hasWarning(env *envtest.Env, ns, name, reason, want string) func() error {
+	return func() error {
+		notes, err := warningEvents(env, ns, name, reason)
+		if err != nil {
+			return err
+		}
+		for _, n := range notes {
+			if strings.Contains(n, want) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s event on %s/%s saying %q (have %q)", reason, ns, name, want, notes)
+	}
+}
+
+// TestRecordedHostCollision: a VirtualService labelled as ours that holds
+// host a's name but records host b (as two hosts whose names collide
+// would, or an edit of its annotation) is neither overwritten nor deleted:
+// not by a's reconciles, whatever their number, nor by the cleanup of
+// objects whose name is not their recorded host's, although b's own
+// objects exist. a's Ingress gets a NameCollision event, b is untouched,
+// no reconcile fails (so none is retried in a loop), and a is written
+// again once the object records a.
+func TestRecordedHostCollision(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	run := startReconciler(t, env, false)
+	ctx := context.Background()
+	createNamespace(t, env, "team-a", "team-b")
+	a := ingress("team-a", "a", time.Time{}, "a.example.com", path{path: "/", pathType: "Prefix", service: "a", port: 80})
+	b := ingress("team-b", "b", time.Time{}, "b.example.com", path{path: "/", pathType: "Prefix", service: "b", port: 80})
+	createAll(t, env, a, b)
+	envtest.Eventually(t, "a converged", wantRoutes(env, "a.example.com", "/*->a:80"))
+	envtest.Eventually(t, "b converged", wantRoutes(env, "b.example.com", "/*->b:80"))
+	bVS, err := virtualService(env, "b.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// a's VirtualService now records host b and routes elsewhere. Its
+	// name is not b's, so its watch event is an orphan key: the only key.
+	before := map[string]float64{"hosts": reconciles(t, "hosts")}
+	errs := reconcileErrors(t, "hosts")
+	taken, err := virtualService(env, "a.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken.Annotations[convert.AnnotationHost] = "b.example.com"
+	taken.Spec.Http[0].Route[0].Destination.Host = "theirs.team-b.svc.cluster.local"
+	if err := env.Client.Update(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	writes := run.writesTo(taken)
+	untouched := func(when string) {
+		t.Helper()
+		vs, err := virtualService(env, "a.example.com")
+		if err != nil {
+			t.Fatalf("%s: the VirtualService that records host b is gone: %v", when, err)
+		}
+		if vs.ResourceVersion != taken.ResourceVersion {
+			t.Errorf("%s: the VirtualService that records host b was written: routes %q, host %q", when, routes(vs), vs.Annotations[convert.AnnotationHost])
+		}
+		if w := run.writesTo(taken) - writes; w != 0 {
+			t.Errorf("%s: %d write calls to the VirtualService that records host b, want 0", when, w)
+		}
+		if e := reconcileErrors(t, "hosts") - errs; e != 0 {
+			t.Errorf("%s: %v reconciles of hosts failed, and are retried", when, e)
+		}
+		if vs, err := virtualService(env, "b.example.com"); err != nil || vs.ResourceVersion != bVS.ResourceVersion {
+			t.Errorf("%s: b's own VirtualService changed (err %v)", when, err)
+		}
+	}
+	reconciledSince(t, "the orphan key reconciled", before)
+	envtest.Eventually(t, "the collision reported on a's Ingress",
+		hasWarning(env, "team-a", "a", controller.ReasonNameCollision, `records host "b.example.com"`))
+	untouched("after the cleanup of objects named otherwise than their host")
+
+	// A change of a reconciles a's key: still no write.
+	before = reconcileCounts(t)
+	editIngress(t, env, a, addPath("/new"))
+	reconciledSince(t, "a reconciled", before)
+	untouched("after a's Ingress changed")
+
+	// The object records a again: a change of it reconciles a, which
+	// writes a's routes.
+	taken.Annotations[convert.AnnotationHost] = "a.example.com"
+	if err := env.Client.Update(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, "a written once the object records a", wantRoutes(env, "a.example.com", "=/new->extra:80 /*->a:80"))
 }
 
 // TestForgedStampReverted: an edit of a VirtualService's spec that also
