@@ -8,6 +8,7 @@ import (
 	"time"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -62,6 +63,30 @@ func hasWarning(env *envtest.Env, ns, name, reason, want string) func() error {
 			}
 		}
 		return fmt.Errorf("no %s event on %s/%s saying %q (have %q)", reason, ns, name, want, notes)
+	}
+}
+
+// occurrences checks that the Ingress has Warning events with that reason
+// that occurred want times in all, counting the series of a repeat.
+func occurrences(env *envtest.Env, ing *networkingv1.Ingress, reason string, want int32) func() error {
+	return func() error {
+		var list eventsv1.EventList
+		if err := env.Client.List(context.Background(), &list, client.InNamespace(ing.Namespace)); err != nil {
+			return err
+		}
+		var got int32
+		for _, e := range list.Items {
+			if e.Regarding.Kind == "Ingress" && e.Regarding.Name == ing.Name && e.Reason == reason {
+				got++
+				if e.Series != nil {
+					got += e.Series.Count - 1
+				}
+			}
+		}
+		if got != want {
+			return fmt.Errorf("%s/%s has %d %s events, want %d", ing.Namespace, ing.Name, got, reason, want)
+		}
+		return nil
 	}
 }
 
@@ -139,6 +164,55 @@ func TestRecordedHostCollision(t *testing.T) {
 		t.Fatal(err)
 	}
 	envtest.Eventually(t, "a written once the object records a", wantRoutes(env, "a.example.com", "=/new->extra:80 /*->a:80"))
+}
+
+// TestTooLarge: when the API server refuses one host's VirtualService as
+// too large (etcd's own refusal, of a write grown past its limit), every
+// Ingress of that host gets one Warning event saying so, the write is not
+// retried in a loop, other hosts converge, and the host is written once
+// its VirtualService fits and its Ingresses change.
+func TestTooLarge(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	run := startReconciler(t, env, false)
+	big := convert.ObjectName("big.example.com")
+	run.oversize.Store(&big)
+	createNamespace(t, env, "team-a", "team-b")
+	big1 := ingress("team-a", "big", time.Time{}, "big.example.com", path{path: "/a", pathType: "Prefix", service: "a", port: 80})
+	big2 := ingress("team-b", "big", time.Time{}, "big.example.com", path{path: "/b", pathType: "Prefix", service: "b", port: 80})
+	small := ingress("team-b", "small", time.Time{}, "small.example.com", path{path: "/", pathType: "Prefix", service: "s", port: 80})
+	createAll(t, env, big1, big2, small)
+	for _, ing := range []*networkingv1.Ingress{big1, big2} {
+		envtest.Eventually(t, "the refusal reported on "+ing.Namespace+"/"+ing.Name,
+			hasWarning(env, ing.Namespace, ing.Name, controller.ReasonTooLarge, "request is too large"))
+	}
+	envtest.Eventually(t, "another host converges", wantRoutes(env, "small.example.com", "/*->s:80"))
+	envtest.Eventually(t, "big's Gateway, which fits, is written", func() error { _, err := gateway(env, "big.example.com"); return err })
+
+	// b's Ingress changes, which reconciles big's key only: the refusal
+	// fails no reconcile (a failed one is retried, with a backoff, until
+	// it succeeds).
+	errs := reconcileErrors(t, "hosts")
+	before := map[string]float64{"hosts": reconciles(t, "hosts")}
+	editIngress(t, env, big2, addPath("/b2"))
+	reconciledSince(t, "big reconciled", before)
+	if e := reconcileErrors(t, "hosts") - errs; e != 0 {
+		t.Errorf("%v reconciles of hosts failed, and are retried", e)
+	}
+	if _, err := virtualService(env, "big.example.com"); err == nil {
+		t.Errorf("the refused VirtualService exists")
+	}
+	// The events recorder writes a repeat of an event as a series of
+	// count 2 (and later repeats only every 30 minutes): one more event
+	// per change of b's Ingress, none for a's, which did not change.
+	envtest.Eventually(t, "one more event on b's Ingress, which changed", occurrences(env, big2, controller.ReasonTooLarge, 2))
+	if err := occurrences(env, big1, controller.ReasonTooLarge, 1)(); err != nil {
+		t.Error(err)
+	}
+
+	run.oversize.Store(nil)
+	editIngress(t, env, big1, addPath("/a2"))
+	envtest.Eventually(t, "written once it fits and its Ingresses change",
+		wantRoutes(env, "big.example.com", "=/a2->extra:80 =/b2->extra:80 =/a,/a/*->a:80 =/b,/b/*->b:80"))
 }
 
 // TestForgedStampReverted: an edit of a VirtualService's spec that also

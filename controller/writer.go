@@ -9,7 +9,10 @@ package controller
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -39,6 +42,7 @@ const (
 	ReasonError         = "IngressError"
 	ReasonWarning       = "IngressWarning"
 	ReasonNameCollision = "NameCollision"
+	ReasonTooLarge      = "GeneratedObjectTooLarge"
 	ReasonIstiod        = "IstiodConverts"
 )
 
@@ -161,6 +165,8 @@ func (w *writer) forget(key string) { w.reported.Delete(key) }
 // (convert.AnnotationHost): sources then get a Warning event, and the host
 // is reconciled again when that object changes. The cache holds slimmed
 // copies only, so an update first reads the object from the API server.
+// A write the API server refuses as too large gets a Warning event on
+// sources and is not retried until something changes.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
 	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
 	host := desired.GetAnnotations()[convert.AnnotationHost]
@@ -180,7 +186,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 		}
 		w.blocked.Delete(kind + "/" + desired.GetName())
 		log.FromContext(ctx).Info("creating", "kind", kind, "name", desired.GetName())
-		return w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
+		return w.refused(desired, sources, w.client.Create(ctx, desired, client.FieldOwner(FieldOwner)))
 	}
 	if err != nil {
 		return err
@@ -208,7 +214,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	proto.Reset(specOf(live))
 	proto.Merge(specOf(live), specOf(desired))
 	log.FromContext(ctx).Info("updating", "kind", kind, "name", desired.GetName())
-	return w.client.Update(ctx, live, client.FieldOwner(FieldOwner))
+	return w.refused(desired, sources, w.client.Update(ctx, live, client.FieldOwner(FieldOwner)))
 }
 
 // ownerOf returns whether obj is labelled as ours and, if so, the host it
@@ -241,6 +247,39 @@ func (w *writer) collision(kind, namespace, name, host string, found client.Obje
 	for _, ing := range sources {
 		w.report(ing, "collision/"+kind+"/"+name+"/"+ing.Namespace+"/"+ing.Name, ReasonNameCollision, []string{msg})
 	}
+}
+
+// refused reports to sources a write of desired that the API server
+// refused as too large, and then returns nil: retrying the same write
+// would only be refused again, and a change of the host's Ingresses
+// reconciles it again. Other errors are returned as they are.
+func (w *writer) refused(desired client.Object, sources []*networkingv1.Ingress, err error) error {
+	if !tooLarge(err) {
+		return err
+	}
+	kind := gvkOf(desired).Kind
+	host := desired.GetAnnotations()[convert.AnnotationHost]
+	msg := fmt.Sprintf("the API server refused to store %s %s/%s, which serves host %q, as too large (%v), so every Ingress on that host keeps the routes it had before; take paths off the host's Ingresses (ingressguard admits at most %d routes and %d bytes of VirtualService per host, so some were admitted before those limits or while the webhook was down)",
+		kind, desired.GetNamespace(), desired.GetName(), host, err, convert.MaxRoutesPerHost, convert.MaxVirtualServiceBytes)
+	for _, ing := range sources {
+		w.report(ing, "too-large/"+kind+"/"+desired.GetName()+"/"+ing.Namespace+"/"+ing.Name, ReasonTooLarge, []string{msg})
+	}
+	return nil
+}
+
+// tooLarge reports whether the API server refused a write for the
+// object's size: the request body over its limit (413), or etcd or the
+// API server's etcd client refusing the object (500 with their messages).
+func tooLarge(err error) bool {
+	if apierrors.IsRequestEntityTooLargeError(err) {
+		return true
+	}
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || status.Status().Code != http.StatusInternalServerError {
+		return false
+	}
+	msg := status.Status().Message
+	return strings.Contains(msg, "request is too large") || strings.Contains(msg, "trying to send message larger than max")
 }
 
 // cached reads the cached copy of the generated object of that kind and
