@@ -9,6 +9,7 @@ import (
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -255,4 +256,39 @@ func TestForgedStampReverted(t *testing.T) {
 	envtest.Eventually(t, "reverted by the resync", wantRoutes(env, "site.example.com", "/*->site:80"))
 	forge()
 	envtest.Eventually(t, "reverted while running", wantRoutes(env, "site.example.com", "/*->site:80"))
+}
+
+// TestOrphanKeptWhileItsHostHasNoOwn: an object of ours whose name is not
+// its recorded host's (as an older version named them) is not deleted
+// while that host has Ingresses but no object of that kind of its own
+// (here its VirtualService is refused as too large), since it may be what
+// still serves the host; it is deleted once the host's own is written.
+func TestOrphanKeptWhileItsHostHasNoOwn(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	run := startReconciler(t, env, false)
+	ctx := context.Background()
+	own := convert.ObjectName("h.example.com")
+	run.oversize.Store(&own)
+	createNamespace(t, env, "web")
+	ing := ingress("web", "h", time.Time{}, "h.example.com", path{path: "/", pathType: "Prefix", service: "h", port: 80})
+	createAll(t, env, ing)
+	envtest.Eventually(t, "the host's own VirtualService refused", hasWarning(env, "web", "h", controller.ReasonTooLarge, "too large"))
+
+	older := &istionet.VirtualService{ObjectMeta: metav1.ObjectMeta{Namespace: gwNS, Name: "h-example-com-150de168c8",
+		Labels:      map[string]string{convert.LabelManagedBy: convert.ManagedBy},
+		Annotations: map[string]string{convert.AnnotationHost: "h.example.com"}}}
+	older.Spec.Hosts = []string{"h.example.com"}
+	before := map[string]float64{"hosts": reconciles(t, "hosts")}
+	createAll(t, env, older)
+	reconciledSince(t, "the older VirtualService's key reconciled", before)
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(older), &istionet.VirtualService{}); err != nil {
+		t.Fatalf("the older VirtualService of a host without its own: %v", err)
+	}
+
+	run.oversize.Store(nil)
+	editIngress(t, env, ing, addPath("/new"))
+	envtest.Eventually(t, "the host's own written", wantRoutes(env, "h.example.com", "=/new->extra:80 /*->h:80"))
+	envtest.Eventually(t, "then the older one deleted", gone(func() error {
+		return env.Client.Get(ctx, client.ObjectKeyFromObject(older), &istionet.VirtualService{})
+	}))
 }
