@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	istioapi "istio.io/api/networking/v1alpha3"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -61,6 +62,28 @@ type running struct {
 	scheme   *runtime.Scheme
 	mu       sync.Mutex
 	byObject map[string]int // writes per objectKey
+
+	// oversize names a VirtualService (in the gateway namespace) whose
+	// creates and updates are sent grown past what etcd stores, so that
+	// the API server refuses them as it refuses a host grown too large.
+	oversize atomic.Pointer[string]
+}
+
+// grown is obj as a write of it is sent: obj itself, or, when it is
+// r.oversize's VirtualService, a copy of it with 8,000 more routes of
+// 200 bytes (1.6 MB), which etcd refuses as too large.
+func (r *running) grown(obj client.Object) client.Object {
+	name := r.oversize.Load()
+	vs, ok := obj.(*istionet.VirtualService)
+	if name == nil || !ok || vs.Namespace != gwNS || vs.Name != *name {
+		return obj
+	}
+	vs = vs.DeepCopy()
+	for i := range 8000 {
+		vs.Spec.Http = append(vs.Spec.Http, &istioapi.HTTPRoute{Name: fmt.Sprintf("padding-%d-%s", i, strings.Repeat("x", 180)),
+			Route: []*istioapi.HTTPRouteDestination{{Destination: &istioapi.Destination{Host: "padding"}}}})
+	}
+	return vs
 }
 
 // objectKey names obj for running.byObject: its kind, namespace and name.
@@ -117,11 +140,11 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 			return interceptor.NewClient(c, interceptor.Funcs{
 				Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 					count(obj)
-					return c.Create(ctx, obj, opts...)
+					return c.Create(ctx, r.grown(obj), opts...)
 				},
 				Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
 					count(obj)
-					return c.Update(ctx, obj, opts...)
+					return c.Update(ctx, r.grown(obj), opts...)
 				},
 				Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
 					count(obj)

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -13,8 +14,9 @@ import (
 )
 
 // hosts converges, per host, the host's Gateway and VirtualService; and
-// deletes generated objects whose name is not their host's (those of an
-// older version of ingressguard).
+// deletes generated objects whose name is not their recorded host's
+// (those of an older version of ingressguard), unless that would take
+// what serves a host away (see disown).
 type hosts struct{ *writer }
 
 // hostRequest is the work key of a host; "" (the "*" host) is "*".
@@ -42,19 +44,24 @@ func orphanRequest(kind, name string) reconcile.Request {
 // Reconcile implements reconcile.Reconciler for a host key or an orphan.
 func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	if req.Namespace != "" {
-		return ctrl.Result{}, r.remove(ctx, generatedGVK(req.Namespace), req.Name)
+		gvk := generatedGVK(req.Namespace)
+		obj, err := r.cached(ctx, gvk, req.Name)
+		if obj == nil || err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, r.disown(ctx, gvk, obj)
 	}
 	host := hostOf(req)
 	if on, _, err := r.istiodConverts(ctx); on || err != nil {
 		return ctrl.Result{}, err // the Ingress reconciler reports it
 	}
-	v := convert.NewVirtualHost(host, &viewSources{w: r.writer, routing: map[string][]*convert.Analysis{}})
+	v := r.virtualHost(host)
 	gw, vs := r.settings.Gateway(v), r.settings.VirtualService(v)
 	if gw == nil {
-		if err := r.remove(ctx, virtualServiceGVK, convert.ObjectName(host)); err != nil {
+		if err := r.remove(ctx, virtualServiceGVK, host); err != nil {
 			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, r.remove(ctx, gatewayGVK, convert.ObjectName(host))
+		return ctrl.Result{}, r.remove(ctx, gatewayGVK, host)
 	}
 	sources := v.Ingresses()
 	// The Gateway first: a VirtualService bound to a Gateway that does not
@@ -65,12 +72,90 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 	return ctrl.Result{}, r.put(ctx, vs, sources)
 }
 
+// virtualHost is host's convert.VirtualHost from the writer's view.
+func (r *hosts) virtualHost(host string) *convert.VirtualHost {
+	return convert.NewVirtualHost(host, &viewSources{w: r.writer, routing: map[string][]*convert.Analysis{}})
+}
+
+// remove deletes host's object of that kind, once host has no Ingresses.
+// An object of ours under that name that records another host is not
+// host's: disown decides about it.
+func (r *hosts) remove(ctx context.Context, gvk schema.GroupVersionKind, host string) error {
+	obj, err := r.cached(ctx, gvk, convert.ObjectName(host))
+	if obj == nil || err != nil {
+		return err
+	}
+	if !records(obj, hostRequest(host).Name) { // the recorded form of host: "*" for ""
+		return r.disown(ctx, gvk, obj)
+	}
+	return r.delete(ctx, gvk, obj)
+}
+
+// disown deals with an object of ours whose name may not be its recorded
+// host's (convert.AnnotationHost). It deletes it unless
+//   - the name is its recorded host's: that host's reconcile decides;
+//   - the name is that of another host with Ingresses: a collision,
+//     reported on that host's Ingresses (put would report it too);
+//   - its recorded host has Ingresses and its own object of that kind is
+//     not there yet: deleting this one might take what serves the host
+//     away, so it is retried until the host's object is written.
+//
+// What remains is an older version's object (other names, shorter
+// hashes) or one whose host annotation was edited, on a name no host with
+// Ingresses needs, whose recorded host, if any, is served by its own
+// object or by none.
+func (r *hosts) disown(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
+	if _, ours := ownerOf(obj); !ours {
+		return nil
+	}
+	recorded, has := obj.GetAnnotations()[convert.AnnotationHost]
+	if has && obj.GetName() == convert.ObjectName(recorded) {
+		return nil
+	}
+	if host, v := r.claimant(obj.GetName()); v != nil {
+		r.collision(gvk.Kind, obj.GetNamespace(), obj.GetName(), hostRequest(host).Name, obj, v.Ingresses())
+		return nil
+	}
+	// hostOf(hostRequest(h)) is the host key of a recorded host: "" for "*".
+	if has && r.settings.Gateway(r.virtualHost(hostOf(hostRequest(recorded)))) != nil {
+		own, err := r.cached(ctx, gvk, convert.ObjectName(recorded))
+		if err != nil {
+			return err
+		}
+		if own == nil || !records(own, recorded) {
+			return fmt.Errorf("%s %s records host %q, which has Ingresses but no %s of its own yet; deleting it once that is written", gvk.Kind, obj.GetName(), recorded, gvk.Kind)
+		}
+	}
+	return r.delete(ctx, gvk, obj)
+}
+
+// claimant returns the host with Ingresses of ours whose objects are
+// named name, and its convert.VirtualHost; nil if there is none. Only a
+// name of ObjectName's form can be one: older versions' names are not
+// looked up.
+func (r *hosts) claimant(name string) (string, *convert.VirtualHost) {
+	if !convert.HasObjectNameForm(name) {
+		return "", nil
+	}
+	for _, k := range r.view.HostKeys() {
+		if convert.ObjectName(k) != name {
+			continue
+		}
+		if v := r.virtualHost(k); r.settings.Gateway(v) != nil {
+			return k, v
+		}
+	}
+	return "", nil
+}
+
 // generatedGVK is the GroupVersionKind of a generated kind.
 func generatedGVK(kind string) schema.GroupVersionKind {
-	if kind == gatewayGVK.Kind {
-		return gatewayGVK
+	for _, k := range generatedKinds {
+		if gvk := gvkOf(k); gvk.Kind == kind {
+			return gvk
+		}
 	}
-	return virtualServiceGVK
+	panic(fmt.Sprintf("controller: %s is not a generated kind", kind))
 }
 
 // viewSources are convert.Sources from the writer's view: the Ingresses of

@@ -82,13 +82,15 @@ func Setup(mgr manager.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("hosts").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts)).
-		WatchesMetadata(metadataOf(gatewayGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gatewayGVK.Kind))).
-		WatchesMetadata(metadataOf(virtualServiceGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(virtualServiceGVK.Kind))).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts))
+	for _, k := range generatedKinds {
+		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gvkOf(k).Kind)))
+	}
+	return b.
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allHosts)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allHostsIfMesh)).
@@ -116,14 +118,22 @@ type mapper struct {
 }
 
 // generatedHost maps a generated object of that kind to its host's key,
-// or, when its name is not its host's, to an orphan key.
+// or, when its name is not its host's, to an orphan key; and to the key
+// of a host whose write it refused for holding that host's name (a
+// collision), so that the host is written once the object goes.
 func (m mapper) generatedHost(kind string) handler.MapFunc {
 	return func(_ context.Context, o client.Object) []reconcile.Request {
+		out := make([]reconcile.Request, 0, 2)
 		host, ok := o.GetAnnotations()[convert.AnnotationHost]
 		if ok && o.GetName() == convert.ObjectName(host) {
-			return []reconcile.Request{hostRequest(host)}
+			out = append(out, hostRequest(host))
+		} else {
+			out = append(out, orphanRequest(kind, o.GetName()))
 		}
-		return []reconcile.Request{orphanRequest(kind, o.GetName())}
+		if blocked, ok := m.w.blocked.Load(kind + "/" + o.GetName()); ok {
+			out = append(out, hostRequest(blocked.(string)))
+		}
+		return out
 	}
 }
 
