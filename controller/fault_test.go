@@ -415,6 +415,19 @@ func TestLeaderKilledMidway(t *testing.T) {
 	other := startReplica(t, env, replica{leaderElection: true})
 	envtest.Until(t, "the leader to be cut off", func() bool { return created.Load() >= killAt })
 	leader.stop()
+	// Counting the VirtualServices is cheaper than comparing them with
+	// convert's output, which the test then does once or twice.
+	envtest.Eventually(t, "a VirtualService for every Ingress", func() error {
+		var vss metav1.PartialObjectMetadataList
+		vss.SetGroupVersionKind(istionet.SchemeGroupVersion.WithKind("VirtualServiceList"))
+		if err := env.Client.List(context.Background(), &vss, client.InNamespace(gwNS)); err != nil {
+			return err
+		}
+		if len(vss.Items) < n {
+			return fmt.Errorf("%d VirtualServices", len(vss.Items))
+		}
+		return nil
+	})
 	envtest.Eventually(t, "every Ingress served, as convert says", equalsConvert(env))
 	if other.writes.Load() == 0 {
 		t.Fatal("the other replica wrote nothing")
