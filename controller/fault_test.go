@@ -459,8 +459,9 @@ func TestDeletedWhileNoLeader(t *testing.T) {
 // TestLeaseRenewalBlocked: the leader's lease renewals are held until
 // they time out. The leader gives up leading (its manager ends, so a
 // replica without a lease never writes); the other replica takes over,
-// converges a new Ingress, and answers admission all along: the API
-// server's webhook calls go to it.
+// converges a new Ingress, and answers admission all along (a dry-run
+// create every 100 ms, all admitted): the API server's webhook calls go
+// to it.
 func TestLeaseRenewalBlocked(t *testing.T) {
 	hooks, err := envtest.Webhooks(convert.DefaultSettings())
 	if err != nil {
@@ -482,6 +483,7 @@ func TestLeaseRenewalBlocked(t *testing.T) {
 	if w := other.writes.Load(); w != 0 {
 		t.Fatalf("the replica that does not lead made %d write calls", w)
 	}
+	probe := admissionProbe(t, env)
 	proxy.SetRule(func(r envtest.Request) envtest.Fault {
 		if r.Group == "coordination.k8s.io" && r.Resource == "leases" {
 			return envtest.Fault{Hold: true}
@@ -501,6 +503,41 @@ func TestLeaseRenewalBlocked(t *testing.T) {
 		t.Errorf("an Ingress the webhook refuses was answered %v, want the webhook's refusal", err)
 	}
 	envtest.Eventually(t, "the other replica converges", wantRoutes(env, "two.example.com", "/*->two:80"))
+	if sent, err := probe(); err != nil || sent == 0 {
+		t.Errorf("admission while the lease changed hands: %d dry-run creates, error %v; want some, all admitted", sent, err)
+	}
+}
+
+// admissionProbe sends a dry-run create of an Ingress every 100 ms,
+// through the API server and so through the admission webhooks, until
+// the returned stop is called; stop says how many it sent and the first
+// error.
+func admissionProbe(t *testing.T, env *envtest.Env) (stop func() (int, error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var sent int
+	var first error
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			ing := ingress("web", "probe", time.Time{}, "probe.example.com", path{path: "/", pathType: "Prefix", service: "probe", port: 80})
+			if err := env.Client.Create(ctx, ing, client.DryRunAll); err != nil && first == nil && ctx.Err() == nil {
+				first = err
+			}
+			sent++
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	stop = func() (int, error) {
+		cancel()
+		<-done
+		return sent, first
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }
 
 // TestClassControllerAwayAndBack: the "istio" IngressClass is replaced by
