@@ -68,8 +68,7 @@ func createIngresses(t *testing.T, env *envtest.Env, ns string, n int) []*networ
 	return ings
 }
 
-// editIngress reads ing again (the reconciler may have written its
-// status), applies edit and updates it.
+// editIngress reads the Ingress, applies edit and updates it.
 func editIngress(t *testing.T, env *envtest.Env, ing *networkingv1.Ingress, edit func(*networkingv1.Ingress)) {
 	t.Helper()
 	ctx := context.Background()
@@ -82,11 +81,13 @@ func editIngress(t *testing.T, env *envtest.Env, ing *networkingv1.Ingress, edit
 	}
 }
 
-// addHealthz adds an Exact /healthz path to the first rule of ing.
-func addHealthz(ing *networkingv1.Ingress) {
-	pt := networkingv1.PathTypeExact
-	ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{Path: "/healthz", PathType: &pt,
-		Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "health", Port: networkingv1.ServiceBackendPort{Number: 8080}}}})
+// addPath adds an Exact path to the Ingress's first rule.
+func addPath(p string) func(*networkingv1.Ingress) {
+	return func(ing *networkingv1.Ingress) {
+		pt := networkingv1.PathTypeExact
+		ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{Path: p, PathType: &pt,
+			Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "extra", Port: networkingv1.ServiceBackendPort{Number: 80}}}})
+	}
 }
 
 // equalsConvert checks that the Gateways and VirtualServices of the gateway
@@ -190,7 +191,7 @@ func TestConflictsOnUpdate(t *testing.T) {
 		}
 		editIngress(t, env, ing, func(ing *networkingv1.Ingress) {
 			ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{ing.Spec.Rules[0].Host}, SecretName: ing.Name + "-tls"}}
-			addHealthz(ing)
+			addPath("/healthz")(ing)
 		})
 	}
 	envtest.Eventually(t, "convergence through the conflicts", equalsConvert(env))
@@ -266,7 +267,7 @@ func TestWriteOutage(t *testing.T) {
 			// Work for both reconcilers: every host gets a new path, a new
 			// Ingress a new host, and every status a new address.
 			for _, ing := range ings {
-				editIngress(t, env, ing, addHealthz)
+				editIngress(t, env, ing, addPath("/healthz"))
 			}
 			more := ingress("web", "more", time.Time{}, "more.example.com", path{path: "/", pathType: "Prefix", service: "more", port: 80})
 			if err := env.Client.Create(ctx, more); err != nil {
