@@ -277,6 +277,7 @@ func TestWriteOutage(t *testing.T) {
 			time.Sleep(outage)
 			writes := proxy.Faulted(isWrite)
 			proxy.SetRule(nil)
+			back := time.Now()
 
 			// Keys: 4 hosts and 4 Ingresses; each triggered by its edit
 			// and the Service's change, and by the watch events of its
@@ -296,6 +297,7 @@ func TestWriteOutage(t *testing.T) {
 			for _, ing := range append(ings, more) {
 				envtest.Eventually(t, "status after the outage", wantStatusIP(env, ing.Namespace, ing.Name, "192.0.2.2"))
 			}
+			t.Logf("converged %v after writes succeeded again", time.Since(back).Round(time.Second))
 		})
 	}
 }
