@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ingressguard/ingressguard/controller"
@@ -38,6 +39,7 @@ import (
 	"github.com/ingressguard/ingressguard/lookup"
 	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
+	"github.com/ingressguard/ingressguard/webhook"
 )
 
 var setLogger sync.Once
@@ -58,6 +60,10 @@ type running struct {
 	writes atomic.Int64 // create, update, patch and delete calls, status included
 	stop   context.CancelFunc
 	done   chan struct{}
+	exit   error // what the manager's Start returned, once done is closed
+	// elected is closed when the replica leads (at once without leader
+	// election).
+	elected <-chan struct{}
 
 	scheme   *runtime.Scheme
 	mu       sync.Mutex
@@ -115,16 +121,45 @@ func (r *running) writesTo(obj client.Object) int {
 // `ingressguard serve` does, counting every write call they make.
 func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *running {
 	t.Helper()
+	return startReplica(t, env, replica{leaderElection: leaderElection})
+}
+
+// replica configures startReplica.
+type replica struct {
+	// config reaches the API server; nil means env.Config.
+	config         *rest.Config
+	leaderElection bool
+	// webhookPort, when not 0, serves the admission webhooks there (on
+	// 127.0.0.1, with envtest's serving certificate), as every replica of
+	// `ingressguard serve` does.
+	webhookPort int
+	// cutOff says the test cuts the replica off from the API server, so
+	// its manager may end with "leader election lost".
+	cutOff bool
+}
+
+// startReplica is startReconciler with more choices.
+func startReplica(t *testing.T, env *envtest.Env, o replica) *running {
+	t.Helper()
 	quietLogs()
 	s := convert.DefaultSettings()
 	lo := lookup.Options{GatewayNamespace: s.GatewayNamespace, CertManager: true}
 	r := &running{done: make(chan struct{}), scheme: env.Scheme, byObject: map[string]int{}}
 	count := r.count
-	mgr, err := manager.New(env.Config, manager.Options{
+	cfg := o.config
+	if cfg == nil {
+		cfg = env.Config
+	}
+	var hooks crwebhook.Server
+	if o.webhookPort != 0 {
+		hooks = crwebhook.NewServer(crwebhook.Options{Host: "127.0.0.1", Port: o.webhookPort, CertDir: env.Environment.WebhookInstallOptions.LocalServingCertDir})
+	}
+	mgr, err := manager.New(cfg, manager.Options{
 		Scheme:                        env.Scheme,
 		Cache:                         server.CacheOptions(s, lo, true),
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
-		LeaderElection:                leaderElection,
+		WebhookServer:                 hooks,
+		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              "ingressguard-test",
 		LeaderElectionNamespace:       s.GatewayNamespace,
 		LeaseDuration:                 ptr(3 * time.Second),
@@ -168,6 +203,7 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.elected = mgr.Elected()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = func() { cancel(); <-r.done }
 	if err := controller.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
@@ -180,10 +216,14 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 	if err := controller.Setup(mgr, controller.Options{Settings: s, View: informers}); err != nil {
 		t.Fatal(err)
 	}
+	if hooks != nil {
+		webhook.Register(mgr, s, informers)
+	}
 	go func() {
 		defer close(r.done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
+		r.exit = mgr.Start(ctx)
+		if r.exit != nil && !o.cutOff {
+			t.Errorf("manager: %v", r.exit)
 		}
 	}()
 	t.Cleanup(r.stop)
