@@ -190,7 +190,7 @@ const outage = 30 * time.Second
 // events at most triggers times.
 //
 // controller-runtime requeues a failed key after 5 ms, 10 ms, 20 ms, ...
-// (workqueue.DefaultTypedControllerRateLimiter), so within d a key is
+// (retries in setup.go, capped at MaxRetryDelay), so within d a key is
 // retried at most bits.Len(d / 5 ms) times after its first try and each
 // trigger. A try makes one write (the reconcilers stop at the first error),
 // which client-go repeats up to 10 times when the answer has Retry-After,

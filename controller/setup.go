@@ -3,11 +3,14 @@ package controller
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -66,7 +69,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		w.events = mgr.GetEventRecorder("ingressguard")
 	}
 	m := mapper{w: w, keys: o.View}
-	workers := controller.Options{MaxConcurrentReconciles: o.Workers}
+	workers := controller.Options{MaxConcurrentReconciles: o.Workers, RateLimiter: retries()}
 	if workers.MaxConcurrentReconciles == 0 {
 		workers.MaxConcurrentReconciles = DefaultWorkers
 	}
@@ -95,6 +98,23 @@ func Setup(mgr manager.Manager, o Options) error {
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allHosts)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allHostsIfMesh)).
 		Complete(&hosts{w})
+}
+
+// MaxRetryDelay is the longest a failed key waits before it is tried
+// again. controller-runtime's default doubles the wait up to 1,000 s, so
+// a key that failed throughout a long write outage (etcd full, the API
+// server overloaded) could wait as long again after the outage ended;
+// TestWriteOutage measures the cost of the backoff.
+const MaxRetryDelay = 30 * time.Second
+
+// retries is controller-runtime's default rate limiter (per key, 5 ms
+// doubling; overall, 10 per second with bursts of 100) with the per-key
+// wait capped at MaxRetryDelay.
+func retries() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, MaxRetryDelay),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
 }
 
 // logConstructor gives each reconcile a logger with the controller's name

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
 // TestTooLargeErrors: the refusals a kube-apiserver with its default limits
@@ -34,5 +37,25 @@ func TestTooLargeErrors(t *testing.T) {
 		if got := tooLarge(tc.err); got != tc.want {
 			t.Errorf("%s: tooLarge(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestRetryDelayIsCapped: a key that keeps failing, as every key does
+// through a long write outage, is tried again at least once a minute, so the reconciler catches up within that time once the
+// API server takes writes again (controller-runtime's default would wait
+// up to 1,000 s).
+func TestRetryDelayIsCapped(t *testing.T) {
+	rl := retries()
+	key := reconcile.Request{NamespacedName: types.NamespacedName{Name: "www.example.com"}}
+	var last time.Duration
+	for range 40 { // 5 ms doubled 40 times is far past any cap
+		last = rl.When(key)
+	}
+	if last > time.Minute || last < 10*time.Second {
+		t.Errorf("after 40 failures a key waits %s; want between 10 s (no retry storm) and a minute (catch up soon after an outage)", last)
+	}
+	rl.Forget(key)
+	if d := rl.When(key); d > time.Second {
+		t.Errorf("a key that succeeded and fails again waits %s; want the backoff to start over", d)
 	}
 }
