@@ -203,3 +203,75 @@ func TestHostOwnership(t *testing.T) {
 		})
 	}
 }
+
+// TestCertificateUse: a TLS Secret in the gateway namespace is served only
+// for the namespaces it (or else its cert-manager Certificate) lists in
+// ingressguard.io/allowed-namespaces; without that annotation, any
+// namespace may, with a warning, unless certificate use is strict. A
+// refused tls entry is an error and the gateway does not serve it. A
+// Certificate whose dnsNames do not cover a tls host gets a warning.
+func TestCertificateUse(t *testing.T) {
+	declared := func(v string) convert.CredentialUse { return convert.CredentialUse{Declared: true, Namespaces: v} }
+	for _, tc := range []struct {
+		name    string
+		strict  bool
+		secret  bool // the Secret exists (else a Certificate issues it)
+		use     convert.CredentialUse
+		hosts   []string
+		errors  []string // fields
+		warns   []string // fields
+		servedC bool     // the host's Gateway serves the certificate
+	}{
+		{name: "undeclared", secret: true, hosts: []string{"a.example.com"}, warns: []string{"spec.tls[0].secretName"}, servedC: true},
+		{name: "undeclared, strict", strict: true, secret: true, hosts: []string{"a.example.com"}, errors: []string{"spec.tls[0].secretName"}},
+		{name: "declared for the namespace", secret: true, use: declared("team-b, team-a"), hosts: []string{"a.example.com"}, servedC: true},
+		{name: "declared for the namespace, strict", strict: true, secret: true, use: declared("team-a"), hosts: []string{"a.example.com"}, servedC: true},
+		{name: "declared for every namespace, strict", strict: true, secret: true, use: declared("*"), hosts: []string{"a.example.com"}, servedC: true},
+		{name: "declared for others", secret: true, use: declared("team-b"), hosts: []string{"a.example.com"}, errors: []string{"spec.tls[0].secretName"}},
+		{name: "declared for none", secret: true, use: declared(""), hosts: []string{"a.example.com"}, errors: []string{"spec.tls[0].secretName"}},
+		{
+			name: "issued by a Certificate that covers the hosts", strict: true,
+			use:   convert.CredentialUse{Declared: true, Namespaces: "team-a", Certificate: "a", DNSNames: []string{"a.example.com", "*.a.example.com"}},
+			hosts: []string{"a.example.com", "www.a.example.com"}, servedC: true,
+		},
+		{
+			name:  "issued by a Certificate that does not cover a host",
+			use:   convert.CredentialUse{Declared: true, Namespaces: "team-a", Certificate: "a", DNSNames: []string{"a.example.com", "*.a.example.com"}},
+			hosts: []string{"a.example.com", "deep.www.a.example.com"}, warns: []string{"spec.tls[0].hosts[1]"}, servedC: true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := convert.DefaultSettings()
+			if tc.strict {
+				s.CertificateUse = convert.CertificateUseStrict
+			}
+			var rules []networkingv1.IngressRule
+			for _, h := range tc.hosts {
+				rules = append(rules, rule(h, path("/", prefix, backend("web", 80))))
+			}
+			ing := ingress("team-a", "web", 0, spec(rules, tls("a-tls", tc.hosts...)))
+			creds := convert.StaticCredentials{Secrets: map[string]bool{"a-tls": tc.secret}, Uses: map[string]convert.CredentialUse{"a-tls": tc.use}}
+			if !tc.secret {
+				creds.Certificates = map[string]string{"a-tls": "a"}
+			}
+			snap := convert.Snapshot{Ingresses: []*networkingv1.Ingress{ing}, Credentials: creds}
+			d := s.Validate(ing, convert.NewIndex(snap))
+			var errs, warns []string
+			for _, e := range d.Errors {
+				errs = append(errs, e.Field)
+			}
+			for _, w := range d.Warnings {
+				if strings.Contains(w.Message, "certificate") {
+					warns = append(warns, w.Field)
+				}
+			}
+			if !slices.Equal(errs, tc.errors) || !slices.Equal(warns, tc.warns) {
+				t.Errorf("errors at %v, warnings at %v; want %v and %v: %v %v", errs, warns, tc.errors, tc.warns, d.Errors, d.Warnings)
+			}
+			_, secrets, _ := hostObjects(s.Convert(snap), tc.hosts[0])
+			if got := slices.Contains(secrets, "a-tls"); got != tc.servedC {
+				t.Errorf("the gateway serves the certificate for %s: %v, want %v", tc.hosts[0], got, tc.servedC)
+			}
+		})
+	}
+}
