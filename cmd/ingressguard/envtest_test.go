@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -51,7 +52,8 @@ func TestCluster(t *testing.T) {
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "httpbin"}, Spec: corev1.ServiceSpec{
 			Ports: []corev1.ServicePort{{Name: "http", Port: 8000}},
 		}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "httpbin-tls"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "httpbin-tls",
+			Annotations: map[string]string{convert.AnnotationAllowedNamespaces: "default, shop"}}},
 		ingress("default", "httpbin", &istio, "httpbin-tls"),
 		ingress("shop", "shop", &istio, "shop-tls"),
 		ingress("shop", "legacy", &nginx, "legacy-tls"),
@@ -125,7 +127,8 @@ func TestCluster(t *testing.T) {
 
 	t.Run("an issuing Certificate counts as the Secret", func(t *testing.T) {
 		cert := &cmv1.Certificate{
-			ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "shop"},
+			ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "shop",
+				Annotations: map[string]string{convert.AnnotationAllowedNamespaces: "shop"}},
 			Spec: cmv1.CertificateSpec{
 				SecretName: "shop-tls", DNSNames: []string{"shop.example.com"},
 				IssuerRef: cmmeta.IssuerReference{Name: "ca", Kind: "ClusterIssuer"},
