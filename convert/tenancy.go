@@ -160,9 +160,15 @@ func (s Settings) refuseHosts(a *Analysis, c View, d *Diagnostics) {
 	if ing.Spec.DefaultBackend != nil && !slices.Contains(a.Hosts, "") {
 		judge("")
 	}
-	if len(ing.Spec.TLS) > 0 {
-		for _, h := range TLSHosts(ing) {
-			if !slices.Contains(a.Hosts, h) && (h != "" || ing.Spec.DefaultBackend == nil) {
+	judged := func(h string) bool {
+		return slices.Contains(a.Hosts, h) || h == "" && ing.Spec.DefaultBackend != nil || slices.Contains(a.refused, h)
+	}
+	for _, t := range ing.Spec.TLS { // TLSHosts, without a slice of them
+		if t.SecretName != "" && len(t.Hosts) == 0 && !judged("") {
+			judge("")
+		}
+		for _, h := range t.Hosts {
+			if t.SecretName != "" && !singleLabel(h) && !judged(h) {
 				judge(h)
 			}
 		}
@@ -277,17 +283,17 @@ func issued(c Credentials, secretName string) bool {
 // dnsNames do not cover.
 func (s Settings) checkCertificateUse(a *Analysis, i int, c Credentials) {
 	d, t, ns := &a.Diagnostics, a.Ingress.Spec.TLS[i], a.Ingress.Namespace
-	f := field.NewPath("spec", "tls").Index(i)
+	f := func() *field.Path { return field.NewPath("spec", "tls").Index(i) } // only for a message
 	use := c.CredentialUse(t.SecretName)
 	if why := s.certificateRefused(ns, use); why != "" {
-		d.Errors = append(d.Errors, field.Invalid(f.Child("secretName"), t.SecretName, fmt.Sprintf(
+		d.Errors = append(d.Errors, field.Invalid(f().Child("secretName"), t.SecretName, fmt.Sprintf(
 			"the Secret %s/%s is not for this namespace: %s; the ingress gateway serves whatever certificate an Ingress names, so its owners declare who may, and this tls entry is left out of the gateway; "+
 				"ask the administrators of namespace %q to add %q to that annotation on the Secret or on its Certificate, or use a Secret issued for your hosts",
 			s.GatewayNamespace, t.SecretName, why, s.GatewayNamespace, ns)))
 		return
 	}
 	if !use.Declared {
-		d.warn(f.Child("secretName"), "any namespace may serve the certificate of Secret %s/%s: neither it nor its cert-manager Certificate has the annotation %s; "+
+		d.warn(f().Child("secretName"), "any namespace may serve the certificate of Secret %s/%s: neither it nor its cert-manager Certificate has the annotation %s; "+
 			"ask the administrators of namespace %q to declare which namespaces may use it (for this one, %s: %q), as --certificate-use=strict requires",
 			s.GatewayNamespace, t.SecretName, AnnotationAllowedNamespaces, s.GatewayNamespace, AnnotationAllowedNamespaces, ns)
 	}
@@ -296,7 +302,7 @@ func (s Settings) checkCertificateUse(a *Analysis, i int, c Credentials) {
 	}
 	for j, h := range t.Hosts {
 		if !singleLabel(h) && !slices.ContainsFunc(use.DNSNames, func(n string) bool { return n == h || wildcardCovers(n, h) }) {
-			d.warn(f.Child("hosts").Index(j), "the cert-manager Certificate %s/%s that issues Secret %q does not cover host %q (its dnsNames: %s), so clients will reject the certificate for it; add the host to the Certificate's dnsNames, or use a Secret whose certificate covers it",
+			d.warn(f().Child("hosts").Index(j), "the cert-manager Certificate %s/%s that issues Secret %q does not cover host %q (its dnsNames: %s), so clients will reject the certificate for it; add the host to the Certificate's dnsNames, or use a Secret whose certificate covers it",
 				s.GatewayNamespace, use.Certificate, t.SecretName, h, strings.Join(use.DNSNames, ", "))
 		}
 	}
