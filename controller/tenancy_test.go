@@ -24,7 +24,8 @@ import (
 // Ingress changes; no Gateway serves team-b's certificate for the host;
 // and team-b's Ingress gets a Warning event that names none of team-a's
 // objects. team-b's own host is served, but not with a Secret declared for
-// team-a only.
+// team-a only. Once team-a shares the host, team-b's routes and
+// certificate serve it.
 func TestIntruderNeverDisplacesOwner(t *testing.T) {
 	env := envtest.StartT(t, envtest.Options{})
 	startReconciler(t, env, false)
@@ -82,14 +83,41 @@ func TestIntruderNeverDisplacesOwner(t *testing.T) {
 	envtest.Eventually(t, "the owner's routes only", wantRoutes(env, "a.example.com", "=/cart,/cart/*->shop:80 /*->shop:80"))
 	envtest.Eventually(t, "made from the owner's Ingress only", sources(env, "a.example.com", "team-a/shop"))
 	for _, host := range []string{"a.example.com", "b.example.com"} {
-		gw, err := gateway(env, host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range gw.Spec.Servers {
-			if s.Tls != nil {
-				t.Errorf("the Gateway of %s serves certificate %s, which is not its namespace's to serve", host, s.Tls.CredentialName)
-			}
+		if got := credentials(t, env, host); len(got) > 0 {
+			t.Errorf("the Gateway of %s serves certificates %v, which are not its namespace's to serve", host, got)
 		}
 	}
+
+	// Once team-a shares the host with team-b, team-b's routes and
+	// certificate serve it too; a-tls is still team-a's only.
+	owner.Annotations = map[string]string{convert.AnnotationShareHostWith: "team-b"}
+	if err := env.Client.Update(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, "the shared host's routes", wantRoutes(env, "a.example.com", "=/login->phish:80 =/cart,/cart/*->shop:80 /*->shop:80"))
+	envtest.Eventually(t, "the shared host's certificate", func() error {
+		if got := credentials(t, env, "a.example.com"); !slices.Equal(got, []string{"b-tls"}) {
+			return fmt.Errorf("the Gateway of a.example.com serves %v, want [b-tls]", got)
+		}
+		return nil
+	})
+	if got := credentials(t, env, "b.example.com"); len(got) > 0 {
+		t.Errorf("the Gateway of b.example.com serves %v, which is team-a's only", got)
+	}
+}
+
+// credentials lists the certificates the Gateway of host serves.
+func credentials(t *testing.T, env *envtest.Env, host string) []string {
+	t.Helper()
+	gw, err := gateway(env, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range gw.Spec.Servers {
+		if s.Tls != nil {
+			out = append(out, s.Tls.CredentialName)
+		}
+	}
+	return out
 }
