@@ -76,3 +76,28 @@ func BenchmarkValidateManyPaths(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValidateAnnotations validates one Ingress without annotations
+// and the same with ten ingress-nginx annotations: the first must cost
+// what it cost before annotations were checked (README, Performance).
+func BenchmarkValidateAnnotations(b *testing.B) {
+	ten := nginx("rewrite-target", "/", "ssl-redirect", "true", "proxy-read-timeout", "600", "proxy-body-size", "8m",
+		"enable-cors", "true", "cors-allow-origin", "https://shop.example.com", "limit-rps", "10", "affinity", "cookie",
+		"session-cookie-name", "route", "use-regex", "false")
+	for _, tc := range []struct {
+		name string
+		anns map[string]string
+	}{{"annotations=0", nil}, {"nginx=10", ten}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ing := benchIngresses(1)[0]
+			ing.Annotations = tc.anns
+			ix := convert.NewIndex(convert.Snapshot{Ingresses: []*networkingv1.Ingress{ing},
+				Credentials: convert.StaticCredentials{Secrets: map[string]bool{"wildcard-example-com": true}}})
+			s := convert.DefaultSettings()
+			b.ReportAllocs()
+			for b.Loop() {
+				s.Validate(ing, ix)
+			}
+		})
+	}
+}

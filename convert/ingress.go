@@ -194,6 +194,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 			d.warn(field.NewPath("metadata", "annotations").Key(ClassAnnotation),
 				"deprecated since Kubernetes 1.18; set spec.ingressClassName to an IngressClass whose controller is %s instead", ControllerName)
 		}
+		if len(ing.Annotations) > 0 {
+			s.checkAnnotations(ing, d)
+		}
 	}
 	s.refuseHosts(a, c, d)
 	for ri, rule := range ing.Spec.Rules {
@@ -224,6 +227,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 		if dest, ok := s.resolve(*b, func() *field.Path { return field.NewPath("spec", "defaultBackend") }, ing.Namespace, c, d); ok {
 			a.fallback = &dest
 		}
+	}
+	if len(ing.Annotations) > 0 && s.refusesAnnotation(ing) {
+		a.routes, a.fallback = a.routes[:0], nil
 	}
 	if d != nil {
 		s.checkTLS(a, c)

@@ -44,6 +44,13 @@ func TestCluster(t *testing.T) {
 			},
 		}
 	}
+	// An Ingress of ingress-nginx with its annotations, on a host and path
+	// that an Ingress of Istio in another namespace routes too.
+	legacy := ingress("shop", "legacy", &nginx, "")
+	legacy.Spec.TLS = nil
+	legacy.Spec.Rules[0].Host = "httpbin.example.com"
+	legacyAnnotations := []string{"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target"}
+	legacy.Annotations = map[string]string{legacyAnnotations[0]: "8m", legacyAnnotations[1]: "/"}
 	for _, o := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "httpbin"}, Spec: corev1.ServiceSpec{
@@ -56,7 +63,7 @@ func TestCluster(t *testing.T) {
 			Annotations: map[string]string{convert.AnnotationAllowedNamespaces: "default, shop"}}},
 		ingress("default", "httpbin", &istio, "httpbin-tls"),
 		ingress("shop", "shop", &istio, "shop-tls"),
-		ingress("shop", "legacy", &nginx, "legacy-tls"),
+		legacy,
 	} {
 		if err := env.Client.Create(ctx, o); err != nil {
 			t.Fatal(err)
@@ -98,6 +105,15 @@ func TestCluster(t *testing.T) {
 			stdout: []string{"2 Ingresses checked, 0 errors, 0 warnings\n"},
 			stderr: "note: Ingress shop/shop of " + fixedFile + " (document 1) replaces the one in the cluster\n",
 		}, {
+			name: "--as-class",
+			args: []string{"--kubeconfig", env.Kubeconfig, "--as-class", "nginx"},
+			code: 1,
+			stdout: append(answerLines(t, "cluster: Ingress shop/legacy: ", legacyAnnotations),
+				// default/httpbin owns the host (README "Many teams, one gateway").
+				`cluster: Ingress shop/legacy: spec.rules[0].host: Invalid value: "httpbin.example.com": host "httpbin.example.com" is already served by an Ingress in another namespace`,
+				missingTLS, "\nANNOTATION ", "3 Ingresses checked, 2 errors, "),
+			stderr: "note: checking 1 Ingress of class nginx as Istio's (--as-class)\n",
+		}, {
 			name:   "unknown context",
 			args:   []string{"--kubeconfig", env.Kubeconfig, "--context", "nope"},
 			code:   2,
@@ -110,14 +126,7 @@ func TestCluster(t *testing.T) {
 				if code != tt.code {
 					t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
 				}
-				rest := out
-				for _, want := range tt.stdout {
-					i := strings.Index(rest, want)
-					if i < 0 {
-						t.Fatalf("stdout lacks %q (in this order):\n%s", want, out)
-					}
-					rest = rest[i+len(want):]
-				}
+				inOrder(t, out, tt.stdout)
 				if tt.stderr != "" && !strings.Contains(errOut, tt.stderr) {
 					t.Errorf("stderr lacks %q:\n%s", tt.stderr, errOut)
 				}

@@ -29,6 +29,8 @@ func bindSettings(fs *pflag.FlagSet, s *convert.Settings) {
 		"give each host to the namespace whose Ingress claimed it first; other namespaces may serve it only if the owner shares it ("+convert.AnnotationShareHostWith+"); false lets any namespace add routes and certificates to any host")
 	fs.Var(certificateUseValue{&s.CertificateUse}, "certificate-use",
 		"`permissive|strict`: in strict mode, a TLS Secret is served only for the namespaces that it or its cert-manager Certificate lists in "+convert.AnnotationAllowedNamespaces+"; in permissive mode, a Secret without that annotation serves any namespace, with a warning")
+	fs.StringSliceVar(&s.AcceptAnnotations, "accept-annotations", s.AcceptAnnotations,
+		"refused ingress-nginx annotations (`names` without the nginx.ingress.kubernetes.io/ prefix, or \"*\") to accept on every Ingress: each becomes a warning that says what is lost")
 }
 
 // certificateUseValue is the --certificate-use flag.
