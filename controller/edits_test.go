@@ -106,15 +106,17 @@ func TestEditsConverge(t *testing.T) {
 	envtest.Eventually(t, "Gateway deleted with the Ingress", gone(func() error { _, err := gateway(env, "www.example.com"); return err }))
 }
 
-// TestSharedHost: the objects of a host shared by two Ingresses in two
-// namespaces hold both Ingresses' routes, and keep the other's when one
-// goes.
+// TestSharedHost: the objects of a host that its owner (team-a, which
+// claimed it first) shares with another namespace
+// (convert.AnnotationShareHostWith) hold both Ingresses' routes, and keep
+// the other's when the owner's goes.
 func TestSharedHost(t *testing.T) {
 	env := envtest.StartT(t, envtest.Options{})
 	startReconciler(t, env, false)
 	ctx := context.Background()
 	createNamespace(t, env, "team-a", "team-b")
 	a := ingress("team-a", "users", time.Time{}, "api.example.com", path{path: "/users", pathType: "Prefix", service: "users", port: 80})
+	a.Annotations = map[string]string{convert.AnnotationShareHostWith: "team-b"}
 	b := ingress("team-b", "orders", time.Time{}, "api.example.com", path{path: "/orders", pathType: "Prefix", service: "orders", port: 80})
 	for _, ing := range []*networkingv1.Ingress{a, b} {
 		if err := env.Client.Create(ctx, ing); err != nil {

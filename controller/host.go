@@ -159,7 +159,8 @@ func generatedGVK(kind string) schema.GroupVersionKind {
 }
 
 // viewSources are convert.Sources from the writer's view: the Ingresses of
-// ours, each analysed once per reconcile.
+// ours, each analysed once per reconcile, without what their namespace
+// may not serve (convert.Analysis.Contributes, convert.Settings.ServesTLS).
 type viewSources struct {
 	w       *writer
 	routing map[string][]*convert.Analysis
@@ -171,8 +172,13 @@ func (s *viewSources) Routing(key string) []*convert.Analysis {
 	}
 	var as []*convert.Analysis
 	for _, ing := range s.w.view.HostIngresses(key) {
-		if s.w.ours(ing) {
-			as = append(as, s.w.settings.RoutesOf(ing, s.w.view))
+		if !s.w.ours(ing) {
+			continue
+		}
+		// An Ingress whose namespace may not serve key's hosts (another
+		// owns them) is left out; it is told by the Ingress reconciler.
+		if a := s.w.settings.RoutesOf(ing, s.w.view); a.Contributes(key) {
+			as = append(as, a)
 		}
 	}
 	s.routing[key] = as
@@ -182,7 +188,7 @@ func (s *viewSources) Routing(key string) []*convert.Analysis {
 func (s *viewSources) TLS(host string) []*networkingv1.Ingress {
 	var out []*networkingv1.Ingress
 	for _, ing := range s.w.view.TLSIngresses(host) {
-		if s.w.ours(ing) {
+		if s.w.ours(ing) && s.w.settings.ServesTLS(ing, host, s.w.view) {
 			out = append(out, ing)
 		}
 	}

@@ -105,6 +105,8 @@ func TestResyncWritesNothing(t *testing.T) {
 	for i := range n {
 		ing := ingress(namespaces[i%len(namespaces)], fmt.Sprintf("app-%d", i), time.Time{}, fmt.Sprintf("h%d.example.com", i%hosts),
 			path{path: fmt.Sprintf("/app%d", i), pathType: "Prefix", service: fmt.Sprintf("svc-%d", i), port: 80})
+		// Each host is shared by four namespaces, by its owner's consent.
+		ing.Annotations = map[string]string{convert.AnnotationShareHostWith: "*"}
 		if err := env.Client.Create(ctx, ing); err != nil {
 			t.Fatal(err)
 		}

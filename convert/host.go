@@ -288,12 +288,12 @@ func (t *HostTable) catchesAll() bool {
 }
 
 // withRule keeps the analyses that have a rule for host ("" also keeps
-// those with a defaultBackend, which catches what the rules without host
-// do not).
+// those with a defaultBackend in the catch-all, which catches what the
+// rules without host do not).
 func withRule(as []*Analysis, host string) []*Analysis {
 	var out []*Analysis
 	for _, a := range as {
-		if slices.Contains(a.Hosts, host) || host == "" && a.Ingress.Spec.DefaultBackend != nil {
+		if slices.Contains(a.Hosts, host) || host == "" && a.catchAll() {
 			out = append(out, a)
 		}
 	}

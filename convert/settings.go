@@ -39,6 +39,13 @@ type Settings struct {
 	DomainSuffix string
 	// IngressService is the gateway Service whose addresses go into Ingress status.
 	IngressService string
+	// HostOwnership gives each host to the namespace whose Ingress claimed
+	// it first (README "Many teams, one gateway"); off, any namespace may
+	// add routes and certificates to any host.
+	HostOwnership bool
+	// CertificateUse says whether TLS Secrets must declare the namespaces
+	// that may serve them.
+	CertificateUse CertificateUse
 	// AcceptAnnotations are the refused ingress-nginx annotations (names
 	// without NginxPrefix, or "*" for all) that the cluster's admin accepts
 	// on every Ingress: each becomes a warning that says what is lost.
@@ -60,6 +67,8 @@ func DefaultSettings() Settings {
 		GatewaySelector:  map[string]string{"istio": "ingressgateway"},
 		DomainSuffix:     "cluster.local",
 		IngressService:   "istio-ingressgateway",
+		HostOwnership:    true,
+		CertificateUse:   CertificateUsePermissive,
 	}
 }
 
@@ -80,6 +89,9 @@ func (s Settings) Check() error {
 	var problems []string
 	if s.Mode != ModeStrict && s.Mode != ModeDefault {
 		problems = append(problems, fmt.Sprintf("ingress controller mode %q: must be STRICT or DEFAULT", s.Mode))
+	}
+	if s.CertificateUse != CertificateUsePermissive && s.CertificateUse != CertificateUseStrict {
+		problems = append(problems, fmt.Sprintf("certificate use %q: must be permissive or strict", s.CertificateUse))
 	}
 	if errs := validation.IsDNS1123Label(s.GatewayNamespace); len(errs) > 0 {
 		problems = append(problems, fmt.Sprintf("gateway namespace %q: %s", s.GatewayNamespace, strings.Join(errs, "; ")))

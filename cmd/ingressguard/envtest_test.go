@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -58,7 +59,8 @@ func TestCluster(t *testing.T) {
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "httpbin"}, Spec: corev1.ServiceSpec{
 			Ports: []corev1.ServicePort{{Name: "http", Port: 8000}},
 		}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "httpbin-tls"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "httpbin-tls",
+			Annotations: map[string]string{convert.AnnotationAllowedNamespaces: "default, shop"}}},
 		ingress("default", "httpbin", &istio, "httpbin-tls"),
 		ingress("shop", "shop", &istio, "shop-tls"),
 		legacy,
@@ -107,8 +109,9 @@ func TestCluster(t *testing.T) {
 			args: []string{"--kubeconfig", env.Kubeconfig, "--as-class", "nginx"},
 			code: 1,
 			stdout: append(answerLines(t, "cluster: Ingress shop/legacy: ", legacyAnnotations),
-				`cluster: Ingress shop/legacy: warning: spec.rules[0].http.paths[0]: host "httpbin.example.com", pathType: Prefix with path: /status is already routed by an Ingress in another namespace`,
-				missingTLS, "\nANNOTATION ", "3 Ingresses checked, 1 error, "),
+				// default/httpbin owns the host (README "Many teams, one gateway").
+				`cluster: Ingress shop/legacy: spec.rules[0].host: Invalid value: "httpbin.example.com": host "httpbin.example.com" is already served by an Ingress in another namespace`,
+				missingTLS, "\nANNOTATION ", "3 Ingresses checked, 2 errors, "),
 			stderr: "note: checking 1 Ingress of class nginx as Istio's (--as-class)\n",
 		}, {
 			name:   "unknown context",
@@ -133,7 +136,8 @@ func TestCluster(t *testing.T) {
 
 	t.Run("an issuing Certificate counts as the Secret", func(t *testing.T) {
 		cert := &cmv1.Certificate{
-			ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "shop"},
+			ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "shop",
+				Annotations: map[string]string{convert.AnnotationAllowedNamespaces: "shop"}},
 			Spec: cmv1.CertificateSpec{
 				SecretName: "shop-tls", DNSNames: []string{"shop.example.com"},
 				IssuerRef: cmmeta.IssuerReference{Name: "ca", Kind: "ClusterIssuer"},

@@ -131,7 +131,11 @@ func startGateway(t *testing.T, w world, order creation) *gateway {
 	for _, s := range w.secrets {
 		secrets[s] = true
 	}
-	res, refused := admitted(convert.DefaultSettings(), convert.Snapshot{
+	// Cases share hosts across namespaces, as a cluster with
+	// --host-ownership=false serves them.
+	settings := convert.DefaultSettings()
+	settings.HostOwnership = false
+	res, refused := admitted(settings, convert.Snapshot{
 		Ingresses: w.ings, Services: w.svcs, Credentials: convert.StaticCredentials{Secrets: secrets},
 	})
 	if len(refused) > 0 {
