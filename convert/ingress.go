@@ -75,6 +75,7 @@ type Analysis struct {
 	Hosts    []string
 	routes   []route
 	fallback *destination // from spec.defaultBackend
+	nginx    *nginxRoutes // ingress-nginx annotations that shape its routes; nil for none
 }
 
 // Key is the Ingress's namespace/name.
@@ -193,6 +194,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 			d.warn(field.NewPath("metadata", "annotations").Key(ClassAnnotation),
 				"deprecated since Kubernetes 1.18; set spec.ingressClassName to an IngressClass whose controller is %s instead", ControllerName)
 		}
+	}
+	if len(ing.Annotations) > 0 {
+		a.nginx = parseNginxRoutes(ing, d)
 	}
 	for ri, rule := range ing.Spec.Rules {
 		if rule.HTTP == nil {
