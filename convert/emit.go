@@ -95,7 +95,13 @@ func (s Settings) VirtualService(v *VirtualHost) *istionet.VirtualService {
 			if canary {
 				cp = &c
 			}
-			for _, hr := range nginxHTTPRoutes(base, r, cp, v.Certificate != nil) {
+			// app-root's redirect of "/" is reachable when no earlier
+			// route has exact "/"; it then has it.
+			root := "/||" + authority.GetRegex()
+			for _, hr := range nginxHTTPRoutes(base, r, cp, v.Certificate != nil, !seen[root]) {
+				if strings.HasSuffix(hr.Name, "/app-root") {
+					seen[root] = true
+				}
 				add(hr)
 			}
 		}
@@ -175,14 +181,15 @@ func httpRoute(name string, m Match, d destination, authority *istioapi.StringMa
 // redirect of "/", the redirect of plain HTTP to HTTPS (ssl-redirect when
 // the host has a certificate, force-ssl-redirect always), and the routes
 // by which canary c, when not nil, takes requests by header or cookie.
+// app-root applies when root, a request for "/", is still unrouted.
 // README, "What the translations do", says what each means.
-func nginxHTTPRoutes(base *istioapi.HTTPRoute, r route, c *route, tls bool) []*istioapi.HTTPRoute {
+func nginxHTTPRoutes(base *istioapi.HTTPRoute, r route, c *route, tls, root bool) []*istioapi.HTTPRoute {
 	n := r.from.nginx
 	if n == nil {
 		n = &nginxRoutes{}
 	}
 	var out []*istioapi.HTTPRoute
-	if n.appRoot != "" && r.Match.Path == "/" {
+	if n.appRoot != "" && r.Match.Path == "/" && root {
 		red := &istioapi.HTTPRedirect{Uri: n.appRoot, RedirectCode: 302}
 		if r.Match.Kind == Exact {
 			base.Route, base.Redirect = nil, red

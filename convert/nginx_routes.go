@@ -319,7 +319,7 @@ func (p *nginxAnnotation) cors() *istioapi.CorsPolicy {
 	if v, ok := p.get("cors-expose-headers"); ok {
 		c.ExposeHeaders = p.headerNames("cors-expose-headers", v)
 	}
-	c.MaxAge = &durationpb.Duration{Seconds: p.int("cors-max-age", 0, 1<<31-1, corsMaxAge, "seconds")}
+	c.MaxAge = &durationpb.Duration{Seconds: p.int("cors-max-age", 1, 1<<31-1, corsMaxAge, "seconds")}
 	return c
 }
 
