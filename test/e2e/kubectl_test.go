@@ -364,16 +364,28 @@ func TestNginxTranslations(t *testing.T) {
 	}
 	contains(t, "kubectl's output", out, "ingress.networking.k8s.io/rewrite-cors created")
 	name := convert.ObjectName("rewrite.example.com")
-	const want = `/ https://app.example.com ["GET","POST"]`
+	want := `/ https://app.example.com ["GET","POST"]`
 	var got string
+	read := func() string {
+		got, _, _ = h.kubectl(t, "", "get", "virtualservice", name, "-n", "istio-system", "-o",
+			`jsonpath={.spec.http[0].rewrite.uriRegexRewrite.rewrite} {.spec.http[0].corsPolicy.allowOrigins[0].exact} {.spec.http[0].corsPolicy.allowMethods}`)
+		return got
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("last read of the VirtualService's rewrite, origin and methods: %q, want %q", got, want)
 		}
 	})
 	envtest.Until(t, "the reconciler to write VirtualService istio-system/"+name+" with the rewrite and the corsPolicy", func() bool {
-		got, _, _ = h.kubectl(t, "", "get", "virtualservice", name, "-n", "istio-system", "-o",
-			`jsonpath={.spec.http[0].rewrite.uriRegexRewrite.rewrite} {.spec.http[0].corsPolicy.allowOrigins[0].exact} {.spec.http[0].corsPolicy.allowMethods}`)
-		return got == want
+		return read() == want
+	})
+	// An edit of an annotation alone (no new generation) reaches it too.
+	edited := strings.Replace(nginxIngress, "rewrite-target: /", "rewrite-target: /v2", 1)
+	if out, errOut, ok := h.kubectl(t, edited, "apply", "-f", "-"); !ok {
+		t.Fatalf("kubectl apply of the edit failed:\n%s%s", out, errOut)
+	}
+	want = `/v2 https://app.example.com ["GET","POST"]`
+	envtest.Until(t, "the reconciler to write the edited rewrite-target", func() bool {
+		return read() == want
 	})
 }
