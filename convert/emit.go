@@ -86,7 +86,7 @@ func (s Settings) VirtualService(v *VirtualHost) *istionet.VirtualService {
 		}
 		for i, r := range p.routes {
 			base := httpRoute(r.Name(), r.Match, r.Dest, authority, seen)
-			c, canary := p.canaries[i]
+			c, canary := p.canary.of(i)
 			if base == nil || r.from.nginx == nil && !canary {
 				add(base)
 				continue

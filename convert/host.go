@@ -27,11 +27,15 @@ type HostTable struct {
 	routes    []route
 	conflicts []conflict
 	fallback  *fallback
-	// canaries are the routes of canary Ingresses (nginx's canary
-	// annotation), by the index in routes of their primary route;
-	// unmerged are those that found none.
-	canaries map[int]route
-	unmerged []unmerged
+	canary    *canaries // nil unless a canary Ingress has routes here
+}
+
+// canaries are the routes of canary Ingresses (nginx's canary annotation)
+// in a table: by the index in routes of their primary route, and those
+// that found none.
+type canaries struct {
+	byPrimary map[int]route
+	unmerged  []unmerged
 }
 
 // conflict is a route whose match an earlier route already has, with
@@ -87,10 +91,10 @@ func (t *HostTable) mergeCanaries() {
 	if !slices.ContainsFunc(t.routes, func(r route) bool { return r.from.isCanary() }) {
 		return
 	}
-	var primaries, canaries []route
+	var primaries, merging []route
 	for _, r := range t.routes {
 		if r.from.isCanary() {
-			canaries = append(canaries, r)
+			merging = append(merging, r)
 		} else {
 			primaries = append(primaries, r)
 		}
@@ -101,18 +105,42 @@ func (t *HostTable) mergeCanaries() {
 			first[r.Match] = i
 		}
 	}
-	t.routes, t.canaries = primaries, map[int]route{}
-	for _, c := range canaries { // older first
+	m := &canaries{byPrimary: map[int]route{}}
+	t.routes, t.canary = primaries, m
+	for _, c := range merging { // older first
 		i, ok := first[c.Match]
-		switch taken, has := t.canaries[i]; {
+		switch taken, has := m.byPrimary[i]; {
 		case !ok:
-			t.unmerged = append(t.unmerged, unmerged{canary: c})
+			m.unmerged = append(m.unmerged, unmerged{canary: c})
 		case has:
-			t.unmerged = append(t.unmerged, unmerged{canary: c, taken: &taken})
+			m.unmerged = append(m.unmerged, unmerged{canary: c, taken: &taken})
 		default:
-			t.canaries[i] = c
+			m.byPrimary[i] = c
 		}
 	}
+}
+
+// unmergedOf are the canary routes of a that no primary took.
+func (c *canaries) unmergedOf(a *Analysis) []unmerged {
+	if c == nil {
+		return nil
+	}
+	var out []unmerged
+	for _, u := range c.unmerged {
+		if u.canary.from == a {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// of is the canary route merged into the route at index i, if any.
+func (c *canaries) of(i int) (route, bool) {
+	if c == nil {
+		return route{}, false
+	}
+	r, ok := c.byPrimary[i]
+	return r, ok
 }
 
 // byAge orders Ingresses oldest first by creation, then by namespace and
@@ -187,10 +215,7 @@ func findConflicts(rs []route) []conflict {
 // one that wins over another.
 func (t *HostTable) warnings(a *Analysis) []Warning {
 	var out []Warning
-	for _, u := range t.unmerged {
-		if u.canary.from != a {
-			continue
-		}
+	for _, u := range t.canary.unmergedOf(a) {
 		msg := fmt.Sprintf("canary for host %q, %s: no Ingress without the canary annotation routes this host and path, so there is no primary route to share traffic with; nginx ignores such a canary, and so does Istio here; add the main Ingress or remove the canary annotation", istioHost(t.Host), u.canary.Match)
 		if u.taken != nil {
 			msg = fmt.Sprintf("canary for host %q, %s: the canary %s already shares this path's traffic, and nginx takes one canary per path, so this one gets no traffic; remove one of them", istioHost(t.Host), u.canary.Match, describe(*u.taken, a))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,7 +50,7 @@ type nginxAnnotation struct {
 
 // get returns the value of annotation name, if present.
 func (p *nginxAnnotation) get(name string) (string, bool) {
-	v, ok := p.ing.Annotations[NginxPrefix+name]
+	v, ok := nginxValue(p.ing, name)
 	if ok {
 		p.set = true
 	}
@@ -71,8 +72,8 @@ func (p *nginxAnnotation) warn(name, format string, args ...any) {
 	}
 }
 
-// bool reads a boolean annotation as nginx does (strconv.ParseBool).
-func (p *nginxAnnotation) bool(name string) bool {
+// flag reads a boolean annotation as nginx does (strconv.ParseBool).
+func (p *nginxAnnotation) flag(name string) bool {
 	v, ok := p.get(name)
 	if !ok {
 		return false
@@ -84,8 +85,8 @@ func (p *nginxAnnotation) bool(name string) bool {
 	return b
 }
 
-// int reads an integer annotation in [lo, hi]; def when absent or bad.
-func (p *nginxAnnotation) int(name string, lo, hi, def int64, unit string) int64 {
+// number reads an integer annotation in [lo, hi]; def when absent or bad.
+func (p *nginxAnnotation) number(name string, lo, hi, def int64, unit string) int64 {
 	v, ok := p.get(name)
 	if !ok {
 		return def
@@ -110,8 +111,8 @@ func parseNginxRoutes(ing *networkingv1.Ingress, d *Diagnostics) *nginxRoutes {
 	n.rewrite = p.path("rewrite-target", true)
 	n.appRoot = p.path("app-root", false)
 	n.redirect = p.redirects()
-	n.sslRedirect = p.bool("ssl-redirect")
-	n.forceSSL = p.bool("force-ssl-redirect")
+	n.sslRedirect = p.flag("ssl-redirect")
+	n.forceSSL = p.flag("force-ssl-redirect")
 	n.timeout = p.timeout()
 	n.cors = p.cors()
 	if v, ok := p.get("upstream-vhost"); ok {
@@ -188,8 +189,8 @@ func (p *nginxAnnotation) redirects() *istioapi.HTTPRedirect {
 		if !ok {
 			continue
 		}
-		code := p.int(r.name+"-code", 300, 399, r.def, "HTTP status")
-		if !containsInt(redirectCodes, code) {
+		code := p.number(r.name+"-code", 300, 399, r.def, "HTTP status")
+		if !slices.Contains(redirectCodes, code) {
 			p.invalid(r.name+"-code", strconv.FormatInt(code, 10), "Envoy redirects only with 301, 302, 303, 307 or 308; use one of them")
 			code = r.def
 		}
@@ -218,21 +219,12 @@ func (p *nginxAnnotation) redirects() *istioapi.HTTPRedirect {
 	return nil
 }
 
-func containsInt(list []int64, n int64) bool {
-	for _, x := range list {
-		if x == n {
-			return true
-		}
-	}
-	return false
-}
-
 // timeout is the larger of proxy-read-timeout and proxy-send-timeout, in
 // seconds, as the route's total timeout.
 func (p *nginxAnnotation) timeout() *durationpb.Duration {
 	const day = 24 * 3600
-	read := p.int("proxy-read-timeout", 1, day, 0, "seconds")
-	send := p.int("proxy-send-timeout", 1, day, 0, "seconds")
+	read := p.number("proxy-read-timeout", 1, day, 0, "seconds")
+	send := p.number("proxy-send-timeout", 1, day, 0, "seconds")
 	if t := max(read, send); t > 0 {
 		return &durationpb.Duration{Seconds: t}
 	}
@@ -255,7 +247,7 @@ var (
 // cors reads enable-cors and the cors-* annotations, with nginx's
 // defaults for those absent.
 func (p *nginxAnnotation) cors() *istioapi.CorsPolicy {
-	if !p.bool("enable-cors") {
+	if !p.flag("enable-cors") {
 		return nil
 	}
 	c := &istioapi.CorsPolicy{}
@@ -319,7 +311,7 @@ func (p *nginxAnnotation) cors() *istioapi.CorsPolicy {
 	if v, ok := p.get("cors-expose-headers"); ok {
 		c.ExposeHeaders = p.headerNames("cors-expose-headers", v)
 	}
-	c.MaxAge = &durationpb.Duration{Seconds: p.int("cors-max-age", 1, 1<<31-1, corsMaxAge, "seconds")}
+	c.MaxAge = &durationpb.Duration{Seconds: p.number("cors-max-age", 1, 1<<31-1, corsMaxAge, "seconds")}
 	return c
 }
 
@@ -350,12 +342,12 @@ func splitList(s string) []string {
 // canary reads canary and its canary-* annotations; nginx ignores them
 // unless canary is "true".
 func (p *nginxAnnotation) canary() *canary {
-	if !p.bool("canary") {
+	if !p.flag("canary") {
 		return nil
 	}
 	c := &canary{}
-	c.total = int32(p.int("canary-weight-total", 1, 1<<30, 100, "units of weight"))
-	c.weight = int32(p.int("canary-weight", 0, int64(c.total), 0, "units of weight (up to canary-weight-total)"))
+	c.total = int32(p.number("canary-weight-total", 1, 1<<30, 100, "units of weight"))
+	c.weight = int32(p.number("canary-weight", 0, int64(c.total), 0, "units of weight (up to canary-weight-total)"))
 	if v, ok := p.get("canary-by-header"); ok {
 		if h := strings.TrimSpace(v); !headerNameRaw.MatchString(h) {
 			p.invalid("canary-by-header", v, "must be a header name such as X-Canary")
