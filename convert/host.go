@@ -75,8 +75,9 @@ func NewHostTable(host string, as []*Analysis) *HostTable {
 // match, or an older canary has it already (nginx merges one canary per
 // path).
 type unmerged struct {
-	canary route
-	taken  *route // the older canary that has the primary; nil for no primary
+	canary  route
+	taken   *route // the older canary that has the primary; nil for no primary
+	foreign bool   // the primary is another namespace's
 }
 
 // isCanary reports whether a is a canary Ingress.
@@ -85,8 +86,10 @@ func (a *Analysis) isCanary() bool { return a.nginx != nil && a.nginx.canary != 
 // mergeCanaries takes the routes of canary Ingresses out of t.routes and
 // gives each to its primary: the first route of a non-canary Ingress with
 // the same match, as nginx merges a canary Ingress into the main Ingress
-// of the same host and path. The common table, without canaries, pays one
-// test per route.
+// of the same host and path, when that Ingress is of the canary's
+// namespace (nginx merged across namespaces, which let one namespace take
+// another's traffic). The common table, without canaries, pays one test
+// per route.
 func (t *HostTable) mergeCanaries() {
 	if !slices.ContainsFunc(t.routes, func(r route) bool { return r.from.isCanary() }) {
 		return
@@ -112,6 +115,8 @@ func (t *HostTable) mergeCanaries() {
 		switch taken, has := m.byPrimary[i]; {
 		case !ok:
 			m.unmerged = append(m.unmerged, unmerged{canary: c})
+		case primaries[i].from.Ingress.Namespace != c.from.Ingress.Namespace:
+			m.unmerged = append(m.unmerged, unmerged{canary: c, foreign: true})
 		case has:
 			m.unmerged = append(m.unmerged, unmerged{canary: c, taken: &taken})
 		default:
@@ -217,7 +222,10 @@ func (t *HostTable) warnings(a *Analysis) []Warning {
 	var out []Warning
 	for _, u := range t.canary.unmergedOf(a) {
 		msg := fmt.Sprintf("canary for host %q, %s: no Ingress without the canary annotation routes this host and path, so there is no primary route to share traffic with; nginx ignores such a canary, and so does Istio here; add the main Ingress or remove the canary annotation", istioHost(t.Host), u.canary.Match)
-		if u.taken != nil {
+		switch {
+		case u.foreign:
+			msg = fmt.Sprintf("canary for host %q, %s: the route it would share is an Ingress's of another namespace, and a canary takes traffic only from the Ingresses of its own namespace (ingress-nginx merged canaries across namespaces, which let one namespace take another's traffic), so it gets no traffic; create the canary in the namespace of the Ingress it tests", istioHost(t.Host), u.canary.Match)
+		case u.taken != nil:
 			msg = fmt.Sprintf("canary for host %q, %s: the canary %s already shares this path's traffic, and nginx takes one canary per path, so this one gets no traffic; remove one of them", istioHost(t.Host), u.canary.Match, describe(*u.taken, a))
 		}
 		out = append(out, Warning{Field: u.canary.Field(), Message: msg})
