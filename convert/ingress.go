@@ -76,6 +76,7 @@ type Analysis struct {
 	routes   []route
 	fallback *destination // from spec.defaultBackend
 	refused  []string     // hosts another namespace owns (tenancy.go)
+	nginx    *nginxRoutes // ingress-nginx annotations that shape its routes; nil for none
 }
 
 // Key is the Ingress's namespace/name.
@@ -199,6 +200,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 		}
 	}
 	s.refuseHosts(a, c, d)
+	if len(ing.Annotations) > 0 {
+		a.nginx = parseNginxRoutes(ing, d)
+	}
 	for ri, rule := range ing.Spec.Rules {
 		if rule.HTTP == nil || a.refused != nil && slices.Contains(a.refused, rule.Host) {
 			continue

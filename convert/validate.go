@@ -20,7 +20,7 @@ func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
 				others = append(others, other)
 			}
 		}
-		if !sharesMatch(h, a, others) {
+		if !a.isCanary() && !sharesMatch(h, a, others) {
 			continue
 		}
 		as := []*Analysis{a}

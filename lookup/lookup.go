@@ -23,6 +23,7 @@ package lookup
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -86,10 +87,10 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 //   - Ingresses keep their spec, status and the metadata that convert and
 //     the reconcilers read: name, namespace, UID, resourceVersion,
 //     generation, creation and deletion timestamps, and of the annotations
-//     only kubernetes.io/ingress.class and ingressguard.io/share-host-with
-//     (nothing reads the labels and other
-//     annotations, such as Helm's, or kubectl's last-applied-configuration,
-//     a copy of the whole object);
+//     only kubernetes.io/ingress.class, ingressguard's own and
+//     ingress-nginx's (nothing reads the labels and other annotations,
+//     such as Helm's, or kubectl's last-applied-configuration, a copy of
+//     the whole object);
 //   - Services keep only name, namespace, UID, resourceVersion,
 //     spec.ports (to resolve named ports), spec.externalIPs and
 //     status.loadBalancer (for Ingress status);
@@ -129,36 +130,37 @@ func slimIngress(in any) (any, error) {
 		return in, nil
 	}
 	kept := 0
-	for _, k := range keptIngressAnnotations {
-		if _, ok := ing.Annotations[k]; ok {
+	for k := range ing.Annotations {
+		if cachedAnnotation(k) {
 			kept++
 		}
 	}
-	if ing.Labels == nil && ing.ManagedFields == nil && ing.OwnerReferences == nil && ing.Finalizers == nil && len(ing.Annotations) == kept {
+	if ing.Labels == nil && ing.ManagedFields == nil && ing.OwnerReferences == nil && ing.Finalizers == nil && kept == len(ing.Annotations) {
 		return ing, nil
 	}
 	m := slimMeta(ing.ObjectMeta)
 	m.Generation, m.CreationTimestamp, m.DeletionTimestamp = ing.Generation, ing.CreationTimestamp, ing.DeletionTimestamp
-	m.Annotations = keep(ing.Annotations, keptIngressAnnotations...)
+	if kept > 0 {
+		m.Annotations = make(map[string]string, kept)
+		for k, v := range ing.Annotations {
+			if cachedAnnotation(k) {
+				m.Annotations[k] = v
+			}
+		}
+	}
 	return &networkingv1.Ingress{TypeMeta: ing.TypeMeta, ObjectMeta: m, Spec: ing.Spec, Status: ing.Status}, nil
 }
 
-// keptIngressAnnotations are the annotations of an Ingress that convert
-// reads.
-var keptIngressAnnotations = []string{convert.ClassAnnotation, convert.AnnotationShareHostWith}
-
-// keep returns the annotations of those keys that in has, nil for none.
-func keep(in map[string]string, keys ...string) map[string]string {
-	var out map[string]string
-	for _, k := range keys {
-		if v, ok := in[k]; ok {
-			if out == nil {
-				out = make(map[string]string, len(keys))
-			}
-			out[k] = v
-		}
+// cachedAnnotation reports whether the cache keeps an Ingress's
+// annotation key: those convert reads to serve it: the class annotation,
+// ingressguard's host sharing and accepted refusals, and ingress-nginx's
+// annotations, which convert translates into the routes or refuses.
+func cachedAnnotation(k string) bool {
+	switch k {
+	case convert.ClassAnnotation, convert.AnnotationShareHostWith, convert.AcceptAnnotation:
+		return true
 	}
-	return out
+	return strings.HasPrefix(k, convert.NginxPrefix)
 }
 
 // slimService is the cache transform of Services. Transforms also receive
@@ -175,6 +177,20 @@ func slimService(in any) (any, error) {
 		Spec:       corev1.ServiceSpec{Ports: s.Spec.Ports, ExternalIPs: s.Spec.ExternalIPs},
 		Status:     corev1.ServiceStatus{LoadBalancer: s.Status.LoadBalancer},
 	}, nil
+}
+
+// keep returns the annotations of those keys that in has, nil for none.
+func keep(in map[string]string, keys ...string) map[string]string {
+	var out map[string]string
+	for _, k := range keys {
+		if v, ok := in[k]; ok {
+			if out == nil {
+				out = make(map[string]string, len(keys))
+			}
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // slimSecret is the cache transform of Secret metadata.

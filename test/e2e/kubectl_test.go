@@ -12,6 +12,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -128,6 +130,33 @@ spec:
   issuerRef:
     kind: ClusterIssuer
     name: letsencrypt
+`
+
+// nginxIngress carries ingress-nginx's rewrite-target and CORS
+// annotations, which ingressguard translates.
+const nginxIngress = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: rewrite-cors
+  namespace: shop
+  annotations:
+    kubernetes.io/ingress.class: istio
+    nginx.ingress.kubernetes.io/rewrite-target: /
+    nginx.ingress.kubernetes.io/enable-cors: "true"
+    nginx.ingress.kubernetes.io/cors-allow-origin: https://app.example.com
+    nginx.ingress.kubernetes.io/cors-allow-methods: GET, POST
+spec:
+  rules:
+  - host: rewrite.example.com
+    http:
+      paths:
+      - path: /app
+        pathType: Prefix
+        backend:
+          service:
+            name: app
+            port:
+              number: 80
 `
 
 // TestKubectl is the issue's "Done when" list, step by step, as a user at
@@ -370,5 +399,49 @@ func TestKubectl(t *testing.T) {
 			got, err := servedSerial(addr)
 			return err == nil && got.Cmp(serial) == 0
 		})
+	})
+}
+
+// TestNginxTranslations applies, through kubectl, an Ingress with
+// ingress-nginx's rewrite-target and CORS annotations to a cluster where
+// ingressguard also reconciles: it is admitted, and the VirtualService the
+// reconciler writes for its host carries both.
+func TestNginxTranslations(t *testing.T) {
+	h := start(t, func(o *server.Options) { o.Reconcile = true })
+	for _, m := range []string{"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n"} {
+		if out, errOut, ok := h.kubectl(t, m, "apply", "-f", "-"); !ok {
+			t.Fatalf("kubectl apply failed:\n%s%s", out, errOut)
+		}
+	}
+	out, errOut, ok := h.kubectl(t, nginxIngress, "apply", "-f", "-")
+	t.Logf("$ kubectl apply -f rewrite-cors.yaml\n%s%s", errOut, out)
+	if !ok {
+		t.Fatalf("rejected:\n%s", errOut)
+	}
+	contains(t, "kubectl's output", out, "ingress.networking.k8s.io/rewrite-cors created")
+	name := convert.ObjectName("rewrite.example.com")
+	want := `/ https://app.example.com ["GET","POST"]`
+	var got string
+	read := func() string {
+		got, _, _ = h.kubectl(t, "", "get", "virtualservice", name, "-n", "istio-system", "-o",
+			`jsonpath={.spec.http[0].rewrite.uriRegexRewrite.rewrite} {.spec.http[0].corsPolicy.allowOrigins[0].exact} {.spec.http[0].corsPolicy.allowMethods}`)
+		return got
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last read of the VirtualService's rewrite, origin and methods: %q, want %q", got, want)
+		}
+	})
+	envtest.Until(t, "the reconciler to write VirtualService istio-system/"+name+" with the rewrite and the corsPolicy", func() bool {
+		return read() == want
+	})
+	// An edit of an annotation alone (no new generation) reaches it too.
+	edited := strings.Replace(nginxIngress, "rewrite-target: /", "rewrite-target: /v2", 1)
+	if out, errOut, ok := h.kubectl(t, edited, "apply", "-f", "-"); !ok {
+		t.Fatalf("kubectl apply of the edit failed:\n%s%s", out, errOut)
+	}
+	want = `/v2 https://app.example.com ["GET","POST"]`
+	envtest.Until(t, "the reconciler to write the edited rewrite-target", func() bool {
+		return read() == want
 	})
 }
