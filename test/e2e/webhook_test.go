@@ -65,6 +65,7 @@ func start(t *testing.T) *harness {
 		CertDir:     wio.LocalServingCertDir,
 		MetricsAddr: metricsAddr,
 		HealthAddr:  healthAddr,
+		Webhook:     true,
 		// envtest.Webhooks registers the configurations under this name.
 		WebhookConfiguration: "ingressguard",
 	})
