@@ -38,7 +38,8 @@
 //     API server holding 10 Ingresses, with its own webhook process, and
 //     measures direct admission at c=4 against both clusters in
 //     alternation (the paired scale measurement);
-//  4. reads each job's peak RSS (VmHWM) and its Go heap after a collection.
+//  4. reads each job's peak RSS (VmHWM) and its Go heap after a
+//     collection; then measures the webhooks under a hostile tenant.
 //
 // Direct admission posts AdmissionReviews over HTTPS with keep-alive at
 // each -concurrency, -requests per run; through the API server, -api-requests
@@ -602,14 +603,14 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.pairedScale(ctx); err != nil {
 		return err
 	}
-	if err := b.hostile(ctx, o.n/2); err != nil {
-		return err
-	}
 
-	// 4. Memory.
+	// 4. Memory, before the hostile tenant's bodies in flight.
 	for _, j := range jobs {
 		p := *j.p
 		if j.mem.PeakRSS, j.mem.RSS, err = p.memory(); err != nil {
+			return err
+		}
+		if j.mem.FileRSS, err = pidFileRSS(p.cmd.Process.Pid); err != nil {
 			return err
 		}
 		m, err := p.heap()
@@ -622,6 +623,9 @@ func (b *bench) run(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	if err := b.hostile(ctx, o.n/2); err != nil {
+		return err
 	}
 	b.rep.Cluster = b.census(ctx)
 	return nil

@@ -128,8 +128,10 @@ type jobMemory struct {
 	// and converged, in bytes.
 	PeakRSSFill int64
 	// PeakRSS is the VmHWM of the process restarted on the large cluster,
-	// after its resync and the admission runs; RSS its VmRSS then.
-	PeakRSS, RSS int64
+	// after its resync and the admission runs (before the hostile tenant's,
+	// whose peak is Hostile.PeakRSS); RSS its VmRSS then, and FileRSS the
+	// part of RSS that is file-backed: the pages of the binary itself.
+	PeakRSS, RSS, FileRSS int64
 	// HeapLive is the Go heap after a collection, HeapInuse its spans,
 	// GoSys all the memory the Go runtime holds.
 	HeapLive, HeapInuse, GoSys uint64
@@ -276,12 +278,12 @@ func (r *report) print(out io.Writer) error {
 	p("")
 	mm := r.Memory
 	p("MEMORY of the two serve processes (each its own; the load generator, the floor, kube-apiserver and etcd are others); the cluster grew to %d Ingresses in %.0f s, converged %.0f s after the first create", cl.Ingresses, mm.FillSeconds, mm.FillConvergedSeconds)
-	p("process\tpeak RSS while growing\tpeak RSS after a restart on the large cluster, resync and the admission runs\tRSS now\tGo heap after a collection: live, in use, from the OS\t")
+	p("process\tpeak RSS while growing\tpeak RSS after a restart on the large cluster, resync and the admission runs\tRSS now (of it, the binary's pages)\tGo heap after a collection: live, in use, from the OS\t")
 	for _, j := range []struct {
 		name string
 		m    jobMemory
 	}{{"webhook", mm.Webhook}, {"controller", mm.Controller}} {
-		p("%s\t%.0f MiB\t%.0f MiB\t%.0f MiB\t%.0f, %.0f, %.0f MiB\t", j.name, mib(j.m.PeakRSSFill), mib(j.m.PeakRSS), mib(j.m.RSS), mib(j.m.HeapLive), mib(j.m.HeapInuse), mib(j.m.GoSys))
+		p("%s\t%.0f MiB\t%.0f MiB\t%.0f MiB (%.0f MiB)\t%.0f, %.0f, %.0f MiB\t", j.name, mib(j.m.PeakRSSFill), mib(j.m.PeakRSS), mib(j.m.RSS), mib(j.m.FileRSS), mib(j.m.HeapLive), mib(j.m.HeapInuse), mib(j.m.GoSys))
 	}
 	p("")
 	hr := r.Hostile
