@@ -20,13 +20,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
 // The cluster the load program fills: Ingresses and Secrets spread over
 // teams namespaces and the gateway namespace, two Ingresses per host (a
-// "web" one and an "api" one, in different namespaces), TLS on a third of
-// the hosts, Helm-style labels and annotations, and a Service for the
+// "web" one and an "api" one, in different namespaces, the host shared by
+// its owner), TLS on a third of the hosts, every certificate declared for
+// every namespace, Helm-style labels and annotations, and a Service for the
 // Ingresses whose backend names its port.
 const (
 	teams = 50
@@ -67,9 +69,11 @@ var pem = []byte("-----BEGIN CERTIFICATE-----\n" + strings.Repeat("MIIDdzCCAl+gA
 
 func secret(i int) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: secretNamespace(i), Name: secretName(i), Labels: map[string]string{"app.kubernetes.io/managed-by": "cert-sync"}},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{corev1.TLSCertKey: pem, corev1.TLSPrivateKeyKey: pem},
+		ObjectMeta: metav1.ObjectMeta{Namespace: secretNamespace(i), Name: secretName(i), Labels: map[string]string{"app.kubernetes.io/managed-by": "cert-sync"},
+			// Every team may serve every certificate, as declared.
+			Annotations: map[string]string{convert.AnnotationAllowedNamespaces: "*"}},
+		Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: pem, corev1.TLSPrivateKeyKey: pem},
 	}
 }
 
@@ -139,6 +143,9 @@ func ingress(j int) *networkingv1.Ingress {
 		}
 	}
 	labels, annotations := helm(name, ns)
+	// Each host is shared by two teams' Ingresses, and the measured reviews
+	// add a third team's: whichever claimed the host first shares it.
+	annotations[convert.AnnotationShareHostWith] = "*"
 	ing := &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels, Annotations: annotations},
 		Spec: networkingv1.IngressSpec{
