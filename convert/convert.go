@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	istiosec "istio.io/client-go/pkg/apis/security/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -20,6 +21,12 @@ type Report struct {
 type Result struct {
 	Gateways        []*istionet.Gateway
 	VirtualServices []*istionet.VirtualService
+	// DestinationRules has one DestinationRule per backend Service whose
+	// connections ingress-nginx annotations shape, sorted by name.
+	DestinationRules []*istionet.DestinationRule
+	// AuthorizationPolicies has one per host with source ranges, in host
+	// order.
+	AuthorizationPolicies []*istiosec.AuthorizationPolicy
 	// Reports has one entry per Ingress of ours, sorted by namespace/name.
 	Reports []Report
 	// Ignored lists the Ingresses that are not ours, sorted.
@@ -78,7 +85,15 @@ func (s Settings) Convert(snap Snapshot) *Result {
 		if gw := s.Gateway(v); gw != nil {
 			res.Gateways = append(res.Gateways, gw)
 			res.VirtualServices = append(res.VirtualServices, s.VirtualService(v))
+			if ap := s.AuthorizationPolicy(v); ap != nil {
+				res.AuthorizationPolicies = append(res.AuthorizationPolicies, ap)
+			}
 		}
+	}
+	drs, warnings := s.DestinationRules(ours)
+	res.DestinationRules = drs
+	for _, a := range ours {
+		a.Diagnostics.Warnings = append(a.Diagnostics.Warnings, warnings[a]...)
 	}
 	for _, a := range ours {
 		res.Reports = append(res.Reports, Report{Ingress: a.Key(), Diagnostics: a.Diagnostics})

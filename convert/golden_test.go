@@ -63,6 +63,12 @@ func goldenOutput(t testing.TB, dir string, shuffle *rand.Rand) (out, diags []by
 	for _, v := range res.VirtualServices {
 		objs = append(objs, v)
 	}
+	for _, d := range res.DestinationRules {
+		objs = append(objs, d)
+	}
+	for _, a := range res.AuthorizationPolicies {
+		objs = append(objs, a)
+	}
 	var buf bytes.Buffer
 	if err := manifest.Write(&buf, objs, "yaml"); err != nil {
 		t.Fatal(err)

@@ -75,6 +75,9 @@ type Analysis struct {
 	Hosts    []string
 	routes   []route
 	fallback *destination // from spec.defaultBackend
+	// nginx is what its ingress-nginx annotations ask of objects other
+	// than the VirtualService (nginx_objects.go); nil for none.
+	nginx *nginxObjects
 }
 
 // Key is the Ingress's namespace/name.
@@ -222,6 +225,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 		if dest, ok := s.resolve(*b, func() *field.Path { return field.NewPath("spec", "defaultBackend") }, ing.Namespace, c, d); ok {
 			a.fallback = &dest
 		}
+	}
+	if len(ing.Annotations) > 0 {
+		s.parseNginxObjects(a, c, d)
 	}
 	if d != nil {
 		s.checkTLS(a, c)
