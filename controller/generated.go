@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	istiosec "istio.io/client-go/pkg/apis/security/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,9 +31,14 @@ const (
 )
 
 var (
-	gatewayGVK        = istionet.SchemeGroupVersion.WithKind("Gateway")
-	virtualServiceGVK = istionet.SchemeGroupVersion.WithKind("VirtualService")
+	gatewayGVK             = istionet.SchemeGroupVersion.WithKind("Gateway")
+	virtualServiceGVK      = istionet.SchemeGroupVersion.WithKind("VirtualService")
+	destinationRuleGVK     = istionet.SchemeGroupVersion.WithKind("DestinationRule")
+	authorizationPolicyGVK = istiosec.SchemeGroupVersion.WithKind("AuthorizationPolicy")
 )
+
+// generatedGVKs are the kinds ingressguard generates.
+var generatedGVKs = []schema.GroupVersionKind{gatewayGVK, virtualServiceGVK, destinationRuleGVK, authorizationPolicyGVK}
 
 // metadataOf returns an empty metadata-only object of kind gvk: the cache
 // and the clients read it through the metadata API.
@@ -49,6 +55,10 @@ func gvkOf(obj client.Object) schema.GroupVersionKind {
 		return gatewayGVK
 	case *istionet.VirtualService:
 		return virtualServiceGVK
+	case *istionet.DestinationRule:
+		return destinationRuleGVK
+	case *istiosec.AuthorizationPolicy:
+		return authorizationPolicyGVK
 	}
 	panic(fmt.Sprintf("controller: %T is not a generated object", obj))
 }
@@ -60,6 +70,10 @@ func emptyLike(obj client.Object) client.Object {
 		return &istionet.Gateway{}
 	case *istionet.VirtualService:
 		return &istionet.VirtualService{}
+	case *istionet.DestinationRule:
+		return &istionet.DestinationRule{}
+	case *istiosec.AuthorizationPolicy:
+		return &istiosec.AuthorizationPolicy{}
 	}
 	panic(fmt.Sprintf("controller: %T is not a generated object", obj))
 }
@@ -70,6 +84,10 @@ func specOf(obj client.Object) proto.Message {
 	case *istionet.Gateway:
 		return &o.Spec
 	case *istionet.VirtualService:
+		return &o.Spec
+	case *istionet.DestinationRule:
+		return &o.Spec
+	case *istiosec.AuthorizationPolicy:
 		return &o.Spec
 	}
 	panic(fmt.Sprintf("controller: %T is not a generated object", obj))
@@ -138,8 +156,9 @@ func slimmed(m *metav1.ObjectMeta) bool {
 	return cap(m.ManagedFields) > 0 && &m.ManagedFields[:1][0] == &slimMark[:1][0]
 }
 
-// slimGenerated is the cache transform of the metadata of Gateways and
-// VirtualServices. It keeps their kind, name, namespace, UID,
+// slimGenerated is the cache transform of the metadata of the generated
+// objects (Gateways, VirtualServices, DestinationRules,
+// AuthorizationPolicies). It keeps their kind, name, namespace, UID,
 // resourceVersion, generation and deletion timestamp; of the labels only
 // app.kubernetes.io/managed-by (as oursLabels); of the annotations only
 // the one the watches map to work keys (convert.AnnotationHost); and under digestKey, the digest of the managed

@@ -12,9 +12,10 @@ import (
 	"github.com/ingressguard/ingressguard/convert"
 )
 
-// hosts converges, per host, the host's Gateway and VirtualService; and
-// deletes generated objects whose name is not their host's (those of an
-// older version of ingressguard).
+// hosts converges, per host, the host's Gateway, VirtualService and
+// AuthorizationPolicy (the source ranges of its Ingresses); and deletes
+// generated objects whose name is not their host's (those of an older
+// version of ingressguard).
 type hosts struct{ *writer }
 
 // hostRequest is the work key of a host; "" (the "*" host) is "*".
@@ -50,27 +51,72 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 	}
 	v := convert.NewVirtualHost(host, &viewSources{w: r.writer, routing: map[string][]*convert.Analysis{}})
 	gw, vs := r.settings.Gateway(v), r.settings.VirtualService(v)
+	name := convert.ObjectName(host)
 	if gw == nil {
-		if err := r.remove(ctx, virtualServiceGVK, convert.ObjectName(host)); err != nil {
-			return ctrl.Result{}, err
+		// The routes go before the policy that restricts them.
+		for _, gvk := range []schema.GroupVersionKind{virtualServiceGVK, gatewayGVK, authorizationPolicyGVK} {
+			if err := r.remove(ctx, gvk, name); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
-		return ctrl.Result{}, r.remove(ctx, gatewayGVK, convert.ObjectName(host))
+		return ctrl.Result{}, nil
 	}
 	sources := v.Ingresses()
-	// The Gateway first: a VirtualService bound to a Gateway that does not
-	// exist yet is not served, and istiod would say so.
+	// The AuthorizationPolicy first, so that a restricted route is never
+	// served open, even for a moment; and removed after the routes.
+	ap := r.settings.AuthorizationPolicy(v)
+	if ap != nil {
+		if err := r.put(ctx, ap, sources); err != nil {
+			return ctrl.Result{}, err
+		}
+		switch ours, err := r.isOurs(ctx, authorizationPolicyGVK, name); {
+		case err != nil:
+			return ctrl.Result{}, err
+		case !ours:
+			// A policy of that name that is not ours (put reported the
+			// collision): the routes it should restrict are not served.
+			return ctrl.Result{}, r.remove(ctx, virtualServiceGVK, name)
+		}
+	}
+	// The Gateway before the VirtualService: a VirtualService bound to a
+	// Gateway that does not exist yet is not served, and istiod would say
+	// so.
 	if err := r.put(ctx, gw, sources); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, r.put(ctx, vs, sources)
+	if err := r.put(ctx, vs, sources); err != nil {
+		return ctrl.Result{}, err
+	}
+	if ap == nil {
+		return ctrl.Result{}, r.remove(ctx, authorizationPolicyGVK, name)
+	}
+	return ctrl.Result{}, nil
+}
+
+// isOurs reports whether the object of that kind and name in the gateway
+// namespace exists and is labelled as ours: from the cache, which holds
+// only ours, else from the API server (the cache may not have a new
+// object yet).
+func (r *hosts) isOurs(ctx context.Context, gvk schema.GroupVersionKind, name string) (bool, error) {
+	key := client.ObjectKey{Namespace: r.settings.GatewayNamespace, Name: name}
+	if err := r.client.Get(ctx, key, metadataOf(gvk)); err == nil {
+		return true, nil
+	}
+	live := metadataOf(gvk)
+	if err := r.api.Get(ctx, key, live); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return live.GetLabels()[convert.LabelManagedBy] == convert.ManagedBy, nil
 }
 
 // generatedGVK is the GroupVersionKind of a generated kind.
 func generatedGVK(kind string) schema.GroupVersionKind {
-	if kind == gatewayGVK.Kind {
-		return gatewayGVK
+	for _, gvk := range generatedGVKs {
+		if gvk.Kind == kind {
+			return gvk
+		}
 	}
-	return virtualServiceGVK
+	panic("controller: " + kind + " is not a generated kind")
 }
 
 // viewSources are convert.Sources from the writer's view: the Ingresses of

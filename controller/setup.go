@@ -26,6 +26,9 @@ type View interface {
 	// HostKeys returns every host that some Ingress's
 	// convert.VirtualServiceHosts or convert.TLSHosts name.
 	HostKeys() []string
+	// DestinationKeys returns every Service ("namespace/name") that some
+	// Ingress's convert.DestinationServices name.
+	DestinationKeys() []string
 }
 
 // Options configure the reconcilers.
@@ -52,9 +55,10 @@ type Options struct {
 // there.
 const DefaultWorkers = 4
 
-// Setup adds the Ingress reconciler (events and status, keyed by Ingress)
-// and the host reconciler (Gateway and VirtualService, keyed by host) to
-// mgr. The manager's cache must have been built with CacheObjects, and
+// Setup adds the Ingress reconciler (events and status, keyed by Ingress),
+// the host reconciler (Gateway, VirtualService and AuthorizationPolicy,
+// keyed by host) and the destination reconciler (DestinationRule, keyed by
+// backend Service) to mgr. The manager's cache must have been built with CacheObjects, and
 // IndexFields must have been called. Both run only on the leader when the
 // manager elects one.
 func Setup(mgr manager.Manager, o Options) error {
@@ -82,17 +86,79 @@ func Setup(mgr manager.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	err = ctrl.NewControllerManagedBy(mgr).
 		Named("hosts").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts)).
 		WatchesMetadata(metadataOf(gatewayGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gatewayGVK.Kind))).
 		WatchesMetadata(metadataOf(virtualServiceGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(virtualServiceGVK.Kind))).
+		WatchesMetadata(metadataOf(authorizationPolicyGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(authorizationPolicyGVK.Kind))).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allHosts)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allHostsIfMesh)).
 		Complete(&hosts{w})
+	if err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("destinations").
+		WithOptions(workers).
+		WithLogConstructor(logConstructor(mgr.GetLogger(), "destinations")).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressDestinations)).
+		WatchesMetadata(metadataOf(destinationRuleGVK), handler.EnqueueRequestsFromMapFunc(m.generatedDestination)).
+		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.serviceDestination)).
+		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allDestinations)).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allDestinationsIfMesh)).
+		Complete(&destinations{w})
+}
+
+// ingressDestinations maps an Ingress to the Services whose
+// DestinationRule its annotations shape; an update maps both the old and
+// the new Ingress, so removing an annotation reaches the rule.
+func (m mapper) ingressDestinations(_ context.Context, o client.Object) []reconcile.Request {
+	services := convert.DestinationServices(o.(*networkingv1.Ingress))
+	out := make([]reconcile.Request, 0, len(services))
+	for _, svc := range services {
+		out = append(out, destinationRequest(svc))
+	}
+	return out
+}
+
+// generatedDestination maps a generated DestinationRule to its Service's
+// key, or, when its name is not its Service's, to an orphan key.
+func (m mapper) generatedDestination(_ context.Context, o client.Object) []reconcile.Request {
+	host := o.GetAnnotations()[convert.AnnotationHost]
+	if svc, ok := serviceOf(m.w.settings, host); ok && o.GetName() == convert.DestinationRuleName(host) {
+		return []reconcile.Request{destinationRequest(svc)}
+	}
+	return []reconcile.Request{orphanDestination(o.GetName())}
+}
+
+// serviceDestination maps a Service that Ingresses with DestinationRule
+// annotations route to (a named port may have moved) to its key.
+func (m mapper) serviceDestination(_ context.Context, o client.Object) []reconcile.Request {
+	svc := o.GetNamespace() + "/" + o.GetName()
+	if len(m.w.view.DestinationIngresses(svc)) == 0 {
+		return nil
+	}
+	return []reconcile.Request{destinationRequest(svc)}
+}
+
+func (m mapper) allDestinations(context.Context, client.Object) []reconcile.Request {
+	keys := m.keys.DestinationKeys()
+	out := make([]reconcile.Request, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, destinationRequest(k))
+	}
+	return out
+}
+
+func (m mapper) allDestinationsIfMesh(ctx context.Context, o client.Object) []reconcile.Request {
+	if !m.isMesh(o) {
+		return nil
+	}
+	return m.allDestinations(ctx, o)
 }
 
 // logConstructor gives each reconcile a logger with the controller's name

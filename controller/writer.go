@@ -45,13 +45,12 @@ const (
 
 // CacheObjects says how the manager's cache holds what the reconcilers
 // read besides lookup's objects (server.CacheOptions puts the two
-// together): the generated
-// Gateways and VirtualServices (only those labelled as ours, only in the
+// together): the generated Gateways, VirtualServices, DestinationRules
+// and AuthorizationPolicies (only those labelled as ours, only in the
 // gateway namespace) and the ConfigMaps of the gateway namespace (istiod's
 // mesh config).
 //
-// Gateways and VirtualServices are watched through the metadata API and
-// cached as metav1.PartialObjectMetadata, slimmed to a digest (see
+// The generated objects are watched through the metadata API and cached as metav1.PartialObjectMetadata, slimmed to a digest (see
 // slimGenerated): the API server sends no spec, so none is decoded, and
 // the reconcilers learn whether the spec is still the one they wrote from
 // annotations AnnotationSpecDigest and AnnotationSpecGeneration. Other
@@ -59,11 +58,11 @@ const (
 func CacheObjects(s convert.Settings) map[client.Object]cache.ByObject {
 	only := map[string]cache.Config{s.GatewayNamespace: {}}
 	ours := labels.SelectorFromSet(labels.Set{convert.LabelManagedBy: convert.ManagedBy})
-	return map[client.Object]cache.ByObject{
-		metadataOf(gatewayGVK):        {Namespaces: only, Label: ours, Transform: slimGenerated},
-		metadataOf(virtualServiceGVK): {Namespaces: only, Label: ours, Transform: slimGenerated},
-		&corev1.ConfigMap{}:           {Namespaces: only},
+	out := map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Namespaces: only}}
+	for _, gvk := range generatedGVKs {
+		out[metadataOf(gvk)] = cache.ByObject{Namespaces: only, Label: ours, Transform: slimGenerated}
 	}
+	return out
 }
 
 // IndexFields registers BackendIndex.

@@ -23,6 +23,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -90,9 +91,9 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 //   - Ingresses keep their spec, status and the metadata that convert and
 //     the reconcilers read: name, namespace, UID, resourceVersion,
 //     generation, creation and deletion timestamps, and of the annotations
-//     only kubernetes.io/ingress.class (nothing reads the labels and other
-//     annotations, such as Helm's, or kubectl's last-applied-configuration,
-//     a copy of the whole object);
+//     only kubernetes.io/ingress.class and ingress-nginx's (nothing reads
+//     the labels and other annotations, such as Helm's, or kubectl's
+//     last-applied-configuration, a copy of the whole object);
 //   - Services keep only name, namespace, UID, resourceVersion,
 //     spec.ports (to resolve named ports), spec.externalIPs and
 //     status.loadBalancer (for Ingress status);
@@ -130,17 +131,32 @@ func slimIngress(in any) (any, error) {
 	if !ok {
 		return in, nil
 	}
-	_, class := ing.Annotations[convert.ClassAnnotation]
-	if ing.Labels == nil && ing.ManagedFields == nil && ing.OwnerReferences == nil && ing.Finalizers == nil &&
-		(len(ing.Annotations) == 0 || len(ing.Annotations) == 1 && class) {
+	kept := 0
+	for k := range ing.Annotations {
+		if keptAnnotation(k) {
+			kept++
+		}
+	}
+	if ing.Labels == nil && ing.ManagedFields == nil && ing.OwnerReferences == nil && ing.Finalizers == nil && kept == len(ing.Annotations) {
 		return ing, nil
 	}
 	m := slimMeta(ing.ObjectMeta)
 	m.Generation, m.CreationTimestamp, m.DeletionTimestamp = ing.Generation, ing.CreationTimestamp, ing.DeletionTimestamp
-	if class, ok := ing.Annotations[convert.ClassAnnotation]; ok {
-		m.Annotations = map[string]string{convert.ClassAnnotation: class}
+	if kept > 0 {
+		m.Annotations = make(map[string]string, kept)
+		for k, v := range ing.Annotations {
+			if keptAnnotation(k) {
+				m.Annotations[k] = v
+			}
+		}
 	}
 	return &networkingv1.Ingress{TypeMeta: ing.TypeMeta, ObjectMeta: m, Spec: ing.Spec, Status: ing.Status}, nil
+}
+
+// keptAnnotation reports whether the cache keeps an Ingress annotation:
+// the class annotation, and ingress-nginx's, which convert translates.
+func keptAnnotation(key string) bool {
+	return key == convert.ClassAnnotation || strings.HasPrefix(key, convert.NginxPrefix)
 }
 
 // slimService is the cache transform of Services. Transforms also receive
