@@ -363,3 +363,14 @@ func contains(have, want map[string]string) bool {
 	}
 	return true
 }
+
+// hasWarning waits for a Warning event with that reason on an Ingress.
+func hasWarning(env *envtest.Env, ns, name, reason string) func() error {
+	return func() error {
+		notes, err := warningEvents(env, ns, name, reason)
+		if err != nil || len(notes) == 0 {
+			return fmt.Errorf("no %s event yet (%v)", reason, err)
+		}
+		return nil
+	}
+}

@@ -129,11 +129,15 @@ func TestAuthorizationPolicyLifecycle(t *testing.T) {
 			return err
 		}
 		rules := ap.Spec.Rules
-		if ap.Spec.Action.String() != "DENY" || ap.Spec.GetSelector().GetMatchLabels()["istio"] != "ingressgateway" || len(rules) != 1 ||
-			fmt.Sprint(rules[0].From[0].Source.NotRemoteIpBlocks) != "[10.0.0.0/8]" ||
-			fmt.Sprint(rules[0].To[0].Operation.Paths) != "[/console /console/*]" ||
-			fmt.Sprint(rules[0].To[0].Operation.Hosts) != "[ops.example.com ops.example.com:*]" {
+		if ap.Spec.Action.String() != "DENY" || ap.Spec.GetSelector().GetMatchLabels()["istio"] != "ingressgateway" || len(rules) != 2 {
 			return fmt.Errorf("AuthorizationPolicy spec %v", ap.Spec.String())
+		}
+		for _, r := range rules { // one for plain HTTP, one for HTTPS
+			if fmt.Sprint(r.From[0].Source.NotRemoteIpBlocks) != "[10.0.0.0/8]" ||
+				fmt.Sprint(r.To[0].Operation.Paths) != "[/console /console/*]" ||
+				fmt.Sprint(r.To[0].Operation.Hosts) != "[ops.example.com ops.example.com:*]" {
+				return fmt.Errorf("AuthorizationPolicy rule %v", r.String())
+			}
 		}
 		if ap.Labels[convert.LabelManagedBy] != convert.ManagedBy {
 			return fmt.Errorf("AuthorizationPolicy labels %v", ap.Labels)
@@ -181,13 +185,7 @@ func TestAuthorizationPolicyLifecycle(t *testing.T) {
 	if err := env.Client.Create(ctx, private); err != nil {
 		t.Fatal(err)
 	}
-	envtest.Eventually(t, "collision reported", func() error {
-		notes, err := warningEvents(env, "ops", "private", "NameCollision")
-		if err != nil || len(notes) == 0 {
-			return fmt.Errorf("no NameCollision event yet (%v)", err)
-		}
-		return nil
-	})
+	envtest.Eventually(t, "collision reported", hasWarning(env, "ops", "private", "NameCollision"))
 	envtest.Eventually(t, "host not served while its policy cannot be written", gone(func() error { _, err := virtualService(env, taken); return err }))
 	got, err := authorizationPolicy(env, taken)
 	if err != nil {

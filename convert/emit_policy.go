@@ -177,8 +177,8 @@ func (s Settings) metaFor(name, host string, sources []string) metav1.ObjectMeta
 
 // AuthorizationPolicy renders the source ranges of the Ingresses on v's
 // host as one DENY policy on the ingress gateway's workload, named as v's
-// Gateway: per route of an Ingress with whitelist-source-range, a rule
-// that denies the requests that route serves from addresses outside the
+// Gateway: per route of an Ingress with whitelist-source-range, rules
+// (one for plain HTTP, one for HTTPS) that deny the requests that route serves from addresses outside the
 // ranges; with denylist-source-range, from addresses inside them. A
 // route serves the requests its match takes that no earlier route of the
 // host (in the VirtualService's first-match order) took, so each rule
@@ -212,7 +212,11 @@ func (s Settings) AuthorizationPolicy(v *VirtualHost) *istiosec.AuthorizationPol
 				break
 			}
 			if overlaps(q.Match, r.Match) {
-				not = append(not, policyPaths(q.Match)...)
+				for _, p := range policyPaths(q.Match) {
+					if !slices.Contains(not, p) {
+						not = append(not, p)
+					}
+				}
 			}
 		}
 		if covered {
@@ -234,13 +238,26 @@ func (s Settings) AuthorizationPolicy(v *VirtualHost) *istiosec.AuthorizationPol
 		ap.Spec.Selector.MatchLabels[k] = val
 	}
 	ap.Spec.Action = securityapi.AuthorizationPolicy_DENY
+	// On the gateway's TCP filter chains (ssl-passthrough servers of other
+	// hosts) Istio drops a DENY rule's HTTP-only fields (hosts, paths) and
+	// would refuse those connections by source alone. So each rule also
+	// names the TLS server name, which TCP chains see: none (plain HTTP),
+	// or the host (HTTPS; the gateway serves a host's routes only on its
+	// own server, chosen by SNI). A passthrough connection has another
+	// name, and no rule matches it.
+	sni := []*securityapi.Condition{
+		{Key: "connection.sni", NotValues: []string{"*"}},
+		{Key: "connection.sni", Values: []string{v.Host}},
+	}
 	for _, k := range keys {
 		to := []*securityapi.Rule_To{{Operation: &securityapi.Operation{Hosts: hosts, Paths: paths[k], NotPaths: notPaths[k]}}}
-		if allow := k.from.nginx.ranges.allow; len(allow) > 0 {
-			ap.Spec.Rules = append(ap.Spec.Rules, &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{NotRemoteIpBlocks: allow}}}, To: to})
-		}
-		if deny := k.from.nginx.ranges.deny; len(deny) > 0 {
-			ap.Spec.Rules = append(ap.Spec.Rules, &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{RemoteIpBlocks: deny}}}, To: to})
+		for _, when := range sni {
+			if allow := k.from.nginx.ranges.allow; len(allow) > 0 {
+				ap.Spec.Rules = append(ap.Spec.Rules, &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{NotRemoteIpBlocks: allow}}}, To: to, When: []*securityapi.Condition{when}})
+			}
+			if deny := k.from.nginx.ranges.deny; len(deny) > 0 {
+				ap.Spec.Rules = append(ap.Spec.Rules, &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{RemoteIpBlocks: deny}}}, To: to, When: []*securityapi.Condition{when}})
+			}
 		}
 	}
 	return ap

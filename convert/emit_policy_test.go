@@ -64,15 +64,26 @@ func inBlocks(blocks []string, ip netip.Addr) bool {
 	return false
 }
 
+// sniMatches is Istio's connection.sni match: "*" is any name but none.
+func sniMatches(pattern, sni string) bool {
+	if pattern == "*" {
+		return sni != ""
+	}
+	return policyPathMatches(pattern, sni)
+}
+
 // denied evaluates a DENY AuthorizationPolicy for a request, as Istio's
-// RBAC filter does for the fields the generator uses.
-func denied(ap *istiosec.AuthorizationPolicy, host, path string, ip netip.Addr) bool {
+// RBAC filter does for the fields the generator uses. sni is the TLS
+// server name ("" over plain HTTP). tcp is the evaluation on a TCP filter
+// chain (a passthrough server), where Istio drops the HTTP-only fields
+// (hosts, paths) of a DENY rule.
+func denied(ap *istiosec.AuthorizationPolicy, host, path, sni string, ip netip.Addr, tcp bool) bool {
 	if ap == nil {
 		return false
 	}
 	for _, r := range ap.Spec.Rules {
 		from := len(r.From) == 0 || anyFrom(r.From, ip)
-		to := len(r.To) == 0
+		to := len(r.To) == 0 || tcp
 		for _, t := range r.To {
 			op := t.Operation
 			if (len(op.Hosts) == 0 || anyMatches(op.Hosts, host, policyPathMatches)) &&
@@ -81,7 +92,16 @@ func denied(ap *istiosec.AuthorizationPolicy, host, path string, ip netip.Addr) 
 				to = true
 			}
 		}
-		if from && to {
+		when := true
+		for _, c := range r.When {
+			if c.Key != "connection.sni" {
+				panic("unexpected condition " + c.Key)
+			}
+			if len(c.Values) > 0 && !anyMatches(c.Values, sni, sniMatches) || anyMatches(c.NotValues, sni, sniMatches) {
+				when = false
+			}
+		}
+		if from && to && when {
 			return true
 		}
 	}
@@ -128,8 +148,9 @@ func wantDenied(ing *networkingv1.Ingress, ip netip.Addr) bool {
 // on one host, some with source ranges, and checks for every request path
 // and client address that the generated AuthorizationPolicy denies exactly
 // what the Ingress serving that path (by the VirtualService's first match)
-// would: a restricted path of one Ingress never restricts another
-// Ingress's path, however their paths nest.
+// would, over HTTP and HTTPS: a restricted path of one Ingress never
+// restricts another Ingress's path, however their paths nest, nor a
+// passthrough connection to another host of the gateway.
 func TestAuthorizationPolicyCoversExactlyItsRoutes(t *testing.T) {
 	const host = "app.example.com"
 	paths := []string{"/", "/a", "/a/b", "/a/b/c", "/ab", "/b", "/a/"}
@@ -188,10 +209,13 @@ func TestAuthorizationPolicyCoversExactlyItsRoutes(t *testing.T) {
 				}
 			}
 			for _, ip := range clients {
-				for _, authority := range []string{host, host + ":8080"} {
-					if got, want := denied(ap, authority, path, ip), wantDenied(served, ip); got != want {
-						t.Fatalf("trial %d: %s%s from %s served by %q: denied %v, want %v\nIngresses: %v\npolicy: %v", trial, authority, path, ip, owner, got, want, describeIngresses(ings), ap)
+				for _, req := range []struct{ authority, sni string }{{host, ""}, {host + ":8080", ""}, {host, host}} {
+					if got, want := denied(ap, req.authority, path, req.sni, ip, false), wantDenied(served, ip); got != want {
+						t.Fatalf("trial %d: %s%s (SNI %q) from %s served by %q: denied %v, want %v\nIngresses: %v\npolicy: %v", trial, req.authority, path, req.sni, ip, owner, got, want, describeIngresses(ings), ap)
 					}
+				}
+				if denied(ap, "", "", "vault.example.com", ip, true) {
+					t.Fatalf("trial %d: a passthrough connection to another host from %s is denied by %v", trial, ip, ap)
 				}
 			}
 		}

@@ -147,9 +147,15 @@ func TLSHosts(ing *networkingv1.Ingress) []string {
 // that number whether the Service exists or not, so only named ports make
 // routes depend on a Service.
 func BackendServices(ing *networkingv1.Ingress) []string {
+	return backendServices(ing, func(svc *networkingv1.IngressServiceBackend) bool { return svc.Port.Name != "" })
+}
+
+// backendServices lists the Services ("namespace/name") of an Ingress's
+// backends that keep accepts, once each, in order of appearance.
+func backendServices(ing *networkingv1.Ingress, keep func(*networkingv1.IngressServiceBackend) bool) []string {
 	var out []string
 	add := func(b *networkingv1.IngressBackend) {
-		if b != nil && b.Service != nil && b.Service.Port.Name != "" && !slices.Contains(out, ing.Namespace+"/"+b.Service.Name) {
+		if b != nil && b.Service != nil && keep(b.Service) && !slices.Contains(out, ing.Namespace+"/"+b.Service.Name) {
 			out = append(out, ing.Namespace+"/"+b.Service.Name)
 		}
 	}

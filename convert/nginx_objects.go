@@ -373,19 +373,5 @@ func DestinationServices(ing *networkingv1.Ingress) []string {
 	if !found {
 		return nil
 	}
-	var out []string
-	add := func(b *networkingv1.IngressBackend) {
-		if b != nil && b.Service != nil && b.Service.Name != "" && !slices.Contains(out, ing.Namespace+"/"+b.Service.Name) {
-			out = append(out, ing.Namespace+"/"+b.Service.Name)
-		}
-	}
-	add(ing.Spec.DefaultBackend)
-	for _, r := range ing.Spec.Rules {
-		if r.HTTP != nil {
-			for i := range r.HTTP.Paths {
-				add(&r.HTTP.Paths[i].Backend)
-			}
-		}
-	}
-	return out
+	return backendServices(ing, func(svc *networkingv1.IngressServiceBackend) bool { return svc.Name != "" })
 }

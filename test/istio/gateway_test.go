@@ -109,6 +109,8 @@ func (o outcome) String() string {
 type gateway struct {
 	sim    *simulation.Simulation
 	routes map[string]*route.RouteConfiguration
+	// istiod is the fake istiod, to set up other proxies with.
+	istiod *xds.FakeDiscoveryServer
 }
 
 // startGateway converts w's Ingresses and loads the result into a fake
@@ -193,7 +195,7 @@ func startGateway(t *testing.T, w world, order creation) *gateway {
 	}
 	xdstest.ValidateListeners(t, sim.Listeners)
 	xdstest.ValidateRouteConfigurations(t, sim.Routes)
-	return &gateway{sim: sim, routes: xdstest.ExtractRouteConfigurations(sim.Routes)}
+	return &gateway{sim: sim, routes: xdstest.ExtractRouteConfigurations(sim.Routes), istiod: s}
 }
 
 // creation is an order in which the generated objects were created.
