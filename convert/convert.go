@@ -8,6 +8,7 @@ import (
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	istiosec "istio.io/client-go/pkg/apis/security/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -31,6 +32,25 @@ type Result struct {
 	Reports []Report
 	// Ignored lists the Ingresses that are not ours, sorted.
 	Ignored []types.NamespacedName
+}
+
+// Objects lists the generated objects: the Gateways, the VirtualServices,
+// the DestinationRules, then the AuthorizationPolicies.
+func (r *Result) Objects() []runtime.Object {
+	objs := make([]runtime.Object, 0, len(r.Gateways)+len(r.VirtualServices)+len(r.DestinationRules)+len(r.AuthorizationPolicies))
+	for _, g := range r.Gateways {
+		objs = append(objs, g)
+	}
+	for _, v := range r.VirtualServices {
+		objs = append(objs, v)
+	}
+	for _, d := range r.DestinationRules {
+		objs = append(objs, d)
+	}
+	for _, a := range r.AuthorizationPolicies {
+		objs = append(objs, a)
+	}
+	return objs
 }
 
 // HasErrors reports whether any of our Ingresses has an error.

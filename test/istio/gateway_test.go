@@ -146,7 +146,7 @@ func startGateway(t *testing.T, w world, order creation) *gateway {
 	}
 	wh := newWebhook(t)
 	var configs []config.Config
-	for _, obj := range generated(res) {
+	for _, obj := range res.Objects() {
 		warnings, err := wh.admit(obj)
 		for _, w := range warnings {
 			t.Logf("%s: istiod's validation warns: %s", describe(obj), w)
@@ -187,7 +187,7 @@ func startGateway(t *testing.T, w world, order creation) *gateway {
 	})
 	sim := simulation.NewSimulation(t, s, proxy)
 	if *dump {
-		for _, obj := range generated(res) {
+		for _, obj := range res.Objects() {
 			t.Logf("generated %s:\n%s", describe(obj), toYAML(obj))
 		}
 		t.Logf("listeners:\n%s", xdstest.DumpList(t, sim.Listeners))

@@ -85,25 +85,6 @@ func admitted(s convert.Settings, snap convert.Snapshot) (*convert.Result, []typ
 	}
 }
 
-// generated lists the Gateways, the VirtualServices, the
-// DestinationRules and the AuthorizationPolicies of res.
-func generated(res *convert.Result) []runtime.Object {
-	objs := make([]runtime.Object, 0, len(res.Gateways)+len(res.VirtualServices)+len(res.DestinationRules)+len(res.AuthorizationPolicies))
-	for _, g := range res.Gateways {
-		objs = append(objs, g)
-	}
-	for _, v := range res.VirtualServices {
-		objs = append(objs, v)
-	}
-	for _, d := range res.DestinationRules {
-		objs = append(objs, d)
-	}
-	for _, a := range res.AuthorizationPolicies {
-		objs = append(objs, a)
-	}
-	return objs
-}
-
 // describe names an object for messages: "Gateway istio-system/name".
 func describe(obj runtime.Object) string {
 	m, err := metaOf(obj)

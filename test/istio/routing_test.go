@@ -7,11 +7,10 @@ import (
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/pkg/simulation"
-
-	"github.com/ingressguard/ingressguard/convert"
-
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/ingressguard/ingressguard/convert"
 )
 
 // This file asks Istio's control plane (gateway_test.go) what requests get
@@ -507,15 +506,15 @@ func TestNginxObjectsRouting(t *testing.T) {
 		path("/", prefix, backend("vault", 8200)),
 		path("/ui", prefix, backend("vault-ui", 8000)),
 	)))
-	passthrough.Annotations[convert.NginxPrefix + "ssl-passthrough"] = "true"
+	passthrough.Annotations[convert.NginxPrefix+"ssl-passthrough"] = "true"
 	terminated := ingress("shop", "web", 1, withTLS(spec(rule("web.example.com", path("/", prefix, backend("web", 80)))), tls("web-tls", "web.example.com")))
 	secure := ingress("apps", "secure", 2, spec(rule("secure.example.com", path("/", prefix, backend("tls-app", 8443)))))
-	secure.Annotations[convert.NginxPrefix + "backend-protocol"] = "HTTPS"
+	secure.Annotations[convert.NginxPrefix+"backend-protocol"] = "HTTPS"
 	ewma := ingress("apps", "search", 3, spec(rule("search.example.com", path("/", prefix, backend("search", 80)))))
-	ewma.Annotations[convert.NginxPrefix + "load-balance"] = "ewma"
+	ewma.Annotations[convert.NginxPrefix+"load-balance"] = "ewma"
 	sticky := ingress("apps", "cart", 4, spec(rule("cart.example.com", path("/", prefix, backend("cart", 80)))))
-	sticky.Annotations[convert.NginxPrefix + "affinity"] = "cookie"
-	sticky.Annotations[convert.NginxPrefix + "session-cookie-name"] = "route"
+	sticky.Annotations[convert.NginxPrefix+"affinity"] = "cookie"
+	sticky.Annotations[convert.NginxPrefix+"session-cookie-name"] = "route"
 	plain := ingress("apps", "plain", 5, spec(rule("plain.example.com", path("/", prefix, backend("plain", 80)))))
 	ings := []*networkingv1.Ingress{passthrough, terminated, secure, ewma, sticky, plain}
 	g := startGateway(t, world{ings: ings, svcs: withServices(ings, nil), secrets: tlsSecrets(ings)}, sameSecond)
