@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	istioapi "istio.io/api/networking/v1alpha3"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -30,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ingressguard/ingressguard/controller"
@@ -37,6 +39,7 @@ import (
 	"github.com/ingressguard/ingressguard/lookup"
 	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
+	"github.com/ingressguard/ingressguard/webhook"
 )
 
 var setLogger sync.Once
@@ -57,10 +60,36 @@ type running struct {
 	writes atomic.Int64 // create, update, patch and delete calls, status included
 	stop   context.CancelFunc
 	done   chan struct{}
+	exit   error // what the manager's Start returned, once done is closed
+	// elected is closed when the replica leads (at once without leader
+	// election).
+	elected <-chan struct{}
 
 	scheme   *runtime.Scheme
 	mu       sync.Mutex
 	byObject map[string]int // writes per objectKey
+
+	// oversize names a VirtualService (in the gateway namespace) whose
+	// creates and updates are sent grown past what etcd stores, so that
+	// the API server refuses them as it refuses a host grown too large.
+	oversize atomic.Pointer[string]
+}
+
+// grown is obj as a write of it is sent: obj itself, or, when it is
+// r.oversize's VirtualService, a copy of it with 8,000 more routes of
+// 200 bytes (1.6 MB), which etcd refuses as too large.
+func (r *running) grown(obj client.Object) client.Object {
+	name := r.oversize.Load()
+	vs, ok := obj.(*istionet.VirtualService)
+	if name == nil || !ok || vs.Namespace != gwNS || vs.Name != *name {
+		return obj
+	}
+	vs = vs.DeepCopy()
+	for i := range 8000 {
+		vs.Spec.Http = append(vs.Spec.Http, &istioapi.HTTPRoute{Name: fmt.Sprintf("padding-%d-%s", i, strings.Repeat("x", 180)),
+			Route: []*istioapi.HTTPRouteDestination{{Destination: &istioapi.Destination{Host: "padding"}}}})
+	}
+	return vs
 }
 
 // objectKey names obj for running.byObject: its kind, namespace and name.
@@ -92,16 +121,45 @@ func (r *running) writesTo(obj client.Object) int {
 // `ingressguard serve` does, counting every write call they make.
 func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *running {
 	t.Helper()
+	return startReplica(t, env, replica{leaderElection: leaderElection})
+}
+
+// replica configures startReplica.
+type replica struct {
+	// config reaches the API server; nil means env.Config.
+	config         *rest.Config
+	leaderElection bool
+	// webhookPort, when not 0, serves the admission webhooks there (on
+	// 127.0.0.1, with envtest's serving certificate), as every replica of
+	// `ingressguard serve` does.
+	webhookPort int
+	// cutOff says the test cuts the replica off from the API server, so
+	// its manager may end with "leader election lost".
+	cutOff bool
+}
+
+// startReplica is startReconciler with more choices.
+func startReplica(t *testing.T, env *envtest.Env, o replica) *running {
+	t.Helper()
 	quietLogs()
 	s := convert.DefaultSettings()
 	lo := lookup.Options{GatewayNamespace: s.GatewayNamespace, CertManager: true}
 	r := &running{done: make(chan struct{}), scheme: env.Scheme, byObject: map[string]int{}}
 	count := r.count
-	mgr, err := manager.New(env.Config, manager.Options{
+	cfg := o.config
+	if cfg == nil {
+		cfg = env.Config
+	}
+	var hooks crwebhook.Server
+	if o.webhookPort != 0 {
+		hooks = crwebhook.NewServer(crwebhook.Options{Host: "127.0.0.1", Port: o.webhookPort, CertDir: env.Environment.WebhookInstallOptions.LocalServingCertDir})
+	}
+	mgr, err := manager.New(cfg, manager.Options{
 		Scheme:                        env.Scheme,
 		Cache:                         server.CacheOptions(s, lo, true),
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
-		LeaderElection:                leaderElection,
+		WebhookServer:                 hooks,
+		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              "ingressguard-test",
 		LeaderElectionNamespace:       s.GatewayNamespace,
 		LeaseDuration:                 ptr(3 * time.Second),
@@ -117,11 +175,11 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 			return interceptor.NewClient(c, interceptor.Funcs{
 				Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 					count(obj)
-					return c.Create(ctx, obj, opts...)
+					return c.Create(ctx, r.grown(obj), opts...)
 				},
 				Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
 					count(obj)
-					return c.Update(ctx, obj, opts...)
+					return c.Update(ctx, r.grown(obj), opts...)
 				},
 				Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
 					count(obj)
@@ -145,6 +203,7 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.elected = mgr.Elected()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = func() { cancel(); <-r.done }
 	if err := controller.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
@@ -157,10 +216,14 @@ func startReconciler(t *testing.T, env *envtest.Env, leaderElection bool) *runni
 	if err := controller.Setup(mgr, controller.Options{Settings: s, View: informers}); err != nil {
 		t.Fatal(err)
 	}
+	if hooks != nil {
+		webhook.Register(mgr, s, informers)
+	}
 	go func() {
 		defer close(r.done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
+		r.exit = mgr.Start(ctx)
+		if r.exit != nil && !o.cutOff {
+			t.Errorf("manager: %v", r.exit)
 		}
 	}()
 	t.Cleanup(r.stop)
@@ -362,15 +425,4 @@ func contains(have, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// hasWarning waits for a Warning event with that reason on an Ingress.
-func hasWarning(env *envtest.Env, ns, name, reason string) func() error {
-	return func() error {
-		notes, err := warningEvents(env, ns, name, reason)
-		if err != nil || len(notes) == 0 {
-			return fmt.Errorf("no %s event yet (%v)", reason, err)
-		}
-		return nil
-	}
 }

@@ -33,7 +33,14 @@ func orphanDestination(name string) reconcile.Request {
 // Reconcile implements reconcile.Reconciler for a Service or an orphan.
 func (r *destinations) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	if req.Namespace == "" {
-		return ctrl.Result{}, r.remove(ctx, destinationRuleGVK, req.Name)
+		obj, err := r.cached(ctx, destinationRuleGVK, req.Name)
+		if obj == nil || err != nil {
+			return ctrl.Result{}, err
+		}
+		if recorded, ours := ownerOf(obj); !ours || obj.GetName() == convert.DestinationRuleName(recorded) {
+			return ctrl.Result{}, nil // not ours, or its Service's key decides
+		}
+		return ctrl.Result{}, r.delete(ctx, destinationRuleGVK, obj)
 	}
 	if on, _, err := r.istiodConverts(ctx); on || err != nil {
 		return ctrl.Result{}, err // the Ingress reconciler reports it
@@ -53,7 +60,11 @@ func (r *destinations) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 			return ctrl.Result{}, r.put(ctx, dr, sources)
 		}
 	}
-	return ctrl.Result{}, r.remove(ctx, destinationRuleGVK, convert.DestinationRuleName(host))
+	obj, err := r.cached(ctx, destinationRuleGVK, convert.DestinationRuleName(host))
+	if obj == nil || err != nil || !records(obj, host) {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.delete(ctx, destinationRuleGVK, obj)
 }
 
 // serviceOf is the Service ("namespace/name") of a DestinationRule's host

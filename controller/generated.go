@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 
 	"google.golang.org/protobuf/proto"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
@@ -16,20 +15,6 @@ import (
 	"github.com/ingressguard/ingressguard/convert"
 )
 
-// Annotations the reconcilers write on generated objects, besides
-// convert's. Together they tell, from metadata alone, whether the spec is
-// still the one ingressguard wrote: the API server adds one to
-// metadata.generation whenever the spec changes, so a generation other
-// than AnnotationSpecGeneration means someone else changed the spec.
-const (
-	// AnnotationSpecDigest holds the SHA-256 (hex) of the spec's
-	// deterministic protobuf encoding, as ingressguard last wrote it.
-	AnnotationSpecDigest = "ingressguard.io/spec-digest"
-	// AnnotationSpecGeneration holds the metadata.generation that write
-	// gave the object.
-	AnnotationSpecGeneration = "ingressguard.io/spec-generation"
-)
-
 var (
 	gatewayGVK             = istionet.SchemeGroupVersion.WithKind("Gateway")
 	virtualServiceGVK      = istionet.SchemeGroupVersion.WithKind("VirtualService")
@@ -37,11 +22,19 @@ var (
 	authorizationPolicyGVK = istiosec.SchemeGroupVersion.WithKind("AuthorizationPolicy")
 )
 
-// generatedGVKs are the kinds ingressguard generates.
-var generatedGVKs = []schema.GroupVersionKind{gatewayGVK, virtualServiceGVK, destinationRuleGVK, authorizationPolicyGVK}
+// hostKinds holds an empty object of each kind the host reconciler writes,
+// one per host, named convert.ObjectName(host).
+var hostKinds = []client.Object{&istionet.Gateway{}, &istionet.VirtualService{}, &istiosec.AuthorizationPolicy{}}
 
-// metadataOf returns an empty metadata-only object of kind gvk: the cache
-// and the clients read it through the metadata API.
+// generatedKinds holds an empty object of each kind the reconcilers write
+// (the kinds gvkOf, emptyLike and specOf know): the cache covers each, and
+// every write and delete checks its owner alike. DestinationRules are the
+// destination reconciler's, one per backend Service.
+var generatedKinds = append(hostKinds[:len(hostKinds):len(hostKinds)], &istionet.DestinationRule{})
+
+// metadataOf returns an empty metadata-only object of kind gvk: put reads
+// it through the metadata API when the cache lacks a name, to learn
+// whether an object that is not ours holds it.
 func metadataOf(gvk schema.GroupVersionKind) *metav1.PartialObjectMetadata {
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(gvk)
@@ -104,30 +97,32 @@ func specDigest(spec proto.Message) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// digestKey is the annotation under which a cached Gateway or
-// VirtualService holds its digest (see slimGenerated). Only cached copies
-// have it: it is never written.
+// digestKey is the annotation under which a cached generated object holds
+// its digest (see slimGenerated). Only cached copies have it: it is never
+// written, and a copy of it on a live object is dropped by slimGenerated.
 const digestKey = "ingressguard.io/cached-digest"
 
 // Keys of the labels and annotations ingressguard writes on generated
 // objects. Digests cover their values and nothing else, so that labels and
 // annotations others add (kubectl's last-applied-configuration is a copy
 // of the whole object) neither cost cache memory nor count as a
-// difference. AnnotationSpecGeneration is compared on its own.
+// difference.
 var (
 	managedLabelKeys      = []string{convert.LabelManagedBy, convert.LabelHost}
-	managedAnnotationKeys = []string{convert.AnnotationHost, convert.AnnotationIngresses, AnnotationSpecDigest}
+	managedAnnotationKeys = []string{convert.AnnotationHost, convert.AnnotationIngresses}
 )
 
-// digestOf is the SHA-256 (hex) of the managed labels and annotations that
-// are set: objects with the same managed metadata have equal digests.
-func digestOf(labels, annotations map[string]string) string {
+// digestOf is the SHA-256 (hex) of obj's spec (specDigest) and of the
+// managed labels and annotations that are set: objects with the same spec
+// and managed metadata have equal digests, whatever else they carry.
+func digestOf(obj client.Object) string {
 	h := sha256.New()
+	fmt.Fprintf(h, "spec %s\n", specDigest(specOf(obj)))
 	for _, part := range []struct {
 		kind string
 		keys []string
 		m    map[string]string
-	}{{"label", managedLabelKeys, labels}, {"annotation", managedAnnotationKeys, annotations}} {
+	}{{"label", managedLabelKeys, obj.GetLabels()}, {"annotation", managedAnnotationKeys, obj.GetAnnotations()}} {
 		for _, k := range part.keys {
 			if v, ok := part.m[k]; ok {
 				fmt.Fprintf(h, "%s %q=%q\n", part.kind, k, v)
@@ -136,10 +131,6 @@ func digestOf(labels, annotations map[string]string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
-
-// specChanged is the cached digest of an object whose spec changed since
-// ingressguard wrote it; no digestOf result equals it.
-const specChanged = "the spec changed since ingressguard wrote it"
 
 // oursLabels is the Labels map of every cached copy that is labelled as
 // ours, shared by all of them; nothing may change it (the cache's readers
@@ -156,45 +147,48 @@ func slimmed(m *metav1.ObjectMeta) bool {
 	return cap(m.ManagedFields) > 0 && &m.ManagedFields[:1][0] == &slimMark[:1][0]
 }
 
-// slimGenerated is the cache transform of the metadata of the generated
-// objects (Gateways, VirtualServices, DestinationRules,
-// AuthorizationPolicies). It keeps their kind, name, namespace, UID,
-// resourceVersion, generation and deletion timestamp; of the labels only
-// app.kubernetes.io/managed-by (as oursLabels); of the annotations only
-// the one the watches map to work keys (convert.AnnotationHost); and under digestKey, the digest of the managed
-// labels and annotations, or specChanged if the generation is not
-// AnnotationSpecGeneration. Tombstones, and the objects it made, pass
-// unchanged: client-go applies transforms twice to the objects of a
-// streamed initial list.
+// slimGenerated is the cache transform of generated objects. The watch
+// brings each one whole; the cache keeps an object of the same type with
+// an empty spec and of the metadata only its kind, name, namespace, UID,
+// resourceVersion, generation and deletion timestamp; of the labels
+// app.kubernetes.io/managed-by (as oursLabels); of the annotations the
+// recorded host (convert.AnnotationHost: the watches map it to work keys,
+// and writes check it) and, under digestKey, digestOf the live object.
+// The digest is of the spec the API server holds, so no annotation on the
+// object can make an edited spec look unchanged. Tombstones, and the
+// objects it made, pass unchanged: client-go applies transforms twice to
+// the objects of a streamed initial list.
 func slimGenerated(in any) (any, error) {
-	m, ok := in.(*metav1.PartialObjectMetadata)
-	if !ok || slimmed(&m.ObjectMeta) {
+	obj, ok := in.(client.Object)
+	if !ok {
 		return in, nil
 	}
-	digest := specChanged
-	if m.Annotations[AnnotationSpecGeneration] == strconv.FormatInt(m.Generation, 10) {
-		digest = digestOf(m.Labels, m.Annotations)
+	m, ok := obj.(metav1.ObjectMetaAccessor).GetObjectMeta().(*metav1.ObjectMeta)
+	if !ok || slimmed(m) {
+		return in, nil
 	}
-	out := &metav1.PartialObjectMetadata{TypeMeta: m.TypeMeta, ObjectMeta: metav1.ObjectMeta{
+	out := emptyLike(obj)
+	out.GetObjectKind().SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
+	om := out.(metav1.ObjectMetaAccessor).GetObjectMeta().(*metav1.ObjectMeta)
+	*om = metav1.ObjectMeta{
 		Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
 		Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp, ManagedFields: slimMark,
-	}}
-	if m.Labels[convert.LabelManagedBy] == convert.ManagedBy {
-		out.Labels = oursLabels
 	}
-	out.Annotations = map[string]string{digestKey: digest}
+	if m.Labels[convert.LabelManagedBy] == convert.ManagedBy {
+		om.Labels = oursLabels
+	}
+	om.Annotations = map[string]string{digestKey: digestOf(obj)}
 	if v, ok := m.Annotations[convert.AnnotationHost]; ok {
-		out.Annotations[convert.AnnotationHost] = v
+		om.Annotations[convert.AnnotationHost] = v
 	}
 	return out, nil
 }
 
 // upToDate reports whether a cached copy shows the object as desired
-// (stamped with AnnotationSpecDigest) wants it: the same managed labels and
-// annotations, and a spec nobody changed since ingressguard wrote it. A
-// copy from a cache built without slimGenerated has no digest and is never
-// up to date by this test, nor is an object with a managed key that desired
+// wants it: the same spec and managed labels and annotations. A copy from
+// a cache built without slimGenerated has no digest and is never up to
+// date by this test, nor is an object with a managed key that desired
 // does not set; put then reads the object, and writes only if it differs.
-func upToDate(cached *metav1.PartialObjectMetadata, desired client.Object) bool {
-	return cached.Annotations[digestKey] == digestOf(desired.GetLabels(), desired.GetAnnotations())
+func upToDate(cached, desired client.Object) bool {
+	return cached.GetAnnotations()[digestKey] == digestOf(desired)
 }

@@ -2,11 +2,13 @@ package controller
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+	istioapi "istio.io/api/networking/v1alpha3"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,7 +18,7 @@ import (
 )
 
 // generated converts one Ingress and returns its Gateway and VirtualService.
-func generated(t *testing.T) (*istionet.Gateway, *istionet.VirtualService) {
+func generated(t testing.TB) (*istionet.Gateway, *istionet.VirtualService) {
 	t.Helper()
 	pt := networkingv1.PathTypePrefix
 	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}, Spec: networkingv1.IngressSpec{
@@ -34,88 +36,88 @@ func generated(t *testing.T) (*istionet.Gateway, *istionet.VirtualService) {
 	return res.Gateways[0], res.VirtualServices[0]
 }
 
-// served is desired as put writes it, stamped with its spec digest and
-// generation, and as the metadata API then serves it: with a UID, a
-// resourceVersion and managedFields.
-func served(t *testing.T, desired client.Object, generation int64, edit func(*metav1.ObjectMeta)) *metav1.PartialObjectMetadata {
+// served is desired as the API server serves it after put wrote it and
+// edit changed it: with a UID, a resourceVersion, a generation and
+// managedFields, decoded from JSON as the cache decodes it.
+func served(t *testing.T, desired client.Object, edit func(client.Object)) client.Object {
 	t.Helper()
-	m := metadataOf(gvkOf(desired))
-	desired.(metav1.ObjectMetaAccessor).GetObjectMeta().(*metav1.ObjectMeta).DeepCopyInto(&m.ObjectMeta)
-	m.UID, m.ResourceVersion, m.Generation = "3f1c0000-0000-4000-8000-000000000001", "42", generation
-	m.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationUpdate}}
+	o := desired.DeepCopyObject().(client.Object)
+	o.SetUID("3f1c0000-0000-4000-8000-000000000001")
+	o.SetResourceVersion("42")
+	o.SetGeneration(3)
+	o.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationUpdate}})
 	if edit != nil {
-		edit(&m.ObjectMeta)
+		edit(o)
 	}
-	b, err := json.Marshal(m) // as the cache decodes it
+	b, err := json.Marshal(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &metav1.PartialObjectMetadata{}
+	out := emptyLike(desired)
 	if err := json.Unmarshal(b, out); err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-// stamped is desired as put stamps it before writing generation.
-func stamped(desired client.Object, generation int64) client.Object {
-	d := desired.DeepCopyObject().(client.Object)
-	stamp(d, AnnotationSpecDigest, specDigest(specOf(d)))
-	stamp(d, AnnotationSpecGeneration, strconv.FormatInt(generation, 10))
-	return d
-}
-
-// slim is the cached copy of m.
-func slim(t *testing.T, m *metav1.PartialObjectMetadata) *metav1.PartialObjectMetadata {
+// slim is the cached copy of o.
+func slim(t *testing.T, o client.Object) client.Object {
 	t.Helper()
-	out, err := slimGenerated(m)
+	out, err := slimGenerated(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.(*metav1.PartialObjectMetadata)
+	return out.(client.Object)
 }
 
 // TestUpToDate: the cached copy of a generated object says it is up to date
 // exactly when the object has the managed labels, annotations and spec that
-// put would write, whatever else was added to it.
+// put would write, whatever else was added to it, and whatever the object's
+// annotations claim about its spec.
 func TestUpToDate(t *testing.T) {
 	gw, vs := generated(t)
+	hijack := func(o client.Object) {
+		o.(*istionet.VirtualService).Spec.Http[0].Route[0].Destination.Host = "hijacked.shop.svc.cluster.local"
+	}
 	for _, tc := range []struct {
-		name       string
-		desired    client.Object
-		generation int64 // of the live object; put wrote generation 3
-		edit       func(*metav1.ObjectMeta)
-		want       bool
+		name    string
+		desired client.Object
+		edit    func(client.Object)
+		want    bool
 	}{
-		{name: "Gateway as written", desired: gw, generation: 3, want: true},
-		{name: "VirtualService as written", desired: vs, generation: 3, want: true},
-		{name: "spec changed by someone else", desired: vs, generation: 4},
-		{name: "foreign label and last-applied annotation", desired: vs, generation: 3, want: true, edit: func(m *metav1.ObjectMeta) {
-			m.Labels["team"] = "shop"
-			m.Annotations["kubectl.kubernetes.io/last-applied-configuration"] = strings.Repeat("x", 4096)
+		{name: "Gateway as written", desired: gw, want: true},
+		{name: "VirtualService as written", desired: vs, want: true},
+		{name: "spec changed by someone else", desired: vs, edit: hijack},
+		{name: "spec changed, with the stamps of older versions set to the new generation", desired: vs, edit: func(o client.Object) {
+			hijack(o)
+			a := o.GetAnnotations()
+			a["ingressguard.io/spec-generation"] = "4"
+			a["ingressguard.io/spec-digest"] = specDigest(&vs.Spec)
 		}},
-		{name: "managed label changed", desired: gw, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Labels[convert.LabelHost] = "other" }},
-		{name: "managed annotation changed", desired: vs, generation: 3, edit: func(m *metav1.ObjectMeta) { m.Annotations[convert.AnnotationIngresses] = "shop/other" }},
-		{name: "spec digest annotation changed", desired: vs, generation: 3, edit: func(m *metav1.ObjectMeta) {
-			m.Annotations[AnnotationSpecDigest] = specDigest(&gw.Spec)
+		{name: "spec changed, with the cached digest forged on the object", desired: vs, edit: func(o client.Object) {
+			hijack(o)
+			o.GetAnnotations()[digestKey] = digestOf(vs)
 		}},
-		{name: "spec generation annotation removed", desired: gw, generation: 3, edit: func(m *metav1.ObjectMeta) { delete(m.Annotations, AnnotationSpecGeneration) }},
-		{name: "cached digest forged on the object", desired: vs, generation: 4, edit: func(m *metav1.ObjectMeta) {
-			m.Annotations[digestKey] = digestOf(m.Labels, m.Annotations)
+		{name: "foreign label and last-applied annotation", desired: vs, want: true, edit: func(o client.Object) {
+			o.GetLabels()["team"] = "shop"
+			o.GetAnnotations()["kubectl.kubernetes.io/last-applied-configuration"] = strings.Repeat("x", 4096)
 		}},
+		{name: "managed label changed", desired: gw, edit: func(o client.Object) { o.GetLabels()[convert.LabelHost] = "other" }},
+		{name: "managed annotation changed", desired: vs, edit: func(o client.Object) { o.GetAnnotations()[convert.AnnotationIngresses] = "shop/other" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			written := stamped(tc.desired, 3)
-			c := slim(t, served(t, written, tc.generation, tc.edit))
-			want := stamped(tc.desired, 0) // put stamps the digest before it asks
-			if got := upToDate(c, want); got != tc.want {
-				t.Errorf("up to date = %v, want %v (cached %v)", got, tc.want, c.ObjectMeta)
+			c := slim(t, served(t, tc.desired, tc.edit))
+			if got := upToDate(c, tc.desired); got != tc.want {
+				t.Errorf("up to date = %v, want %v (cached %v)", got, tc.want, c)
 			}
 			if again := slim(t, c); again != c {
 				t.Errorf("a second transform changed the cached copy")
 			}
-			if len(c.Labels) != 1 || c.Labels[convert.LabelManagedBy] != convert.ManagedBy || len(c.Annotations) != 2 {
-				t.Errorf("cached copy keeps labels %v and annotations %v, want the managed-by label, the digest and the work key", c.Labels, c.Annotations)
+			if len(c.GetLabels()) != 1 || c.GetLabels()[convert.LabelManagedBy] != convert.ManagedBy || len(c.GetAnnotations()) != 2 {
+				t.Errorf("cached copy keeps labels %v and annotations %v, want the managed-by label, the digest and the recorded host", c.GetLabels(), c.GetAnnotations())
+			}
+			if proto.Size(specOf(c)) != 0 {
+				t.Errorf("cached copy keeps a spec of %d bytes", proto.Size(specOf(c)))
 			}
 		})
 	}
@@ -123,30 +125,72 @@ func TestUpToDate(t *testing.T) {
 	// A desired object that changed since the write is not up to date.
 	other, _ := generated(t)
 	other.Spec.Servers[0].Port.Number = 8080
-	if upToDate(slim(t, served(t, stamped(gw, 3), 3, nil)), stamped(other, 0)) {
+	if upToDate(slim(t, served(t, gw, nil)), other) {
 		t.Errorf("a Gateway written with another spec counts as up to date")
 	}
-	// The watches map cached copies to work keys.
-	if a := slim(t, served(t, stamped(gw, 1), 1, nil)).Annotations[convert.AnnotationHost]; a != "shop.example.com" {
-		t.Errorf("cached Gateway's %s = %q", convert.AnnotationHost, a)
+	// The watches map cached copies to work keys, and writes check the
+	// recorded host.
+	for _, o := range []client.Object{gw, vs} {
+		if a := slim(t, served(t, o, nil)).GetAnnotations()[convert.AnnotationHost]; a != "shop.example.com" {
+			t.Errorf("cached %T's %s = %q", o, convert.AnnotationHost, a)
+		}
 	}
-	if a := slim(t, served(t, stamped(vs, 1), 1, nil)).Annotations[convert.AnnotationHost]; a != "shop.example.com" {
-		t.Errorf("cached VirtualService's %s = %q", convert.AnnotationHost, a)
+}
+
+// BenchmarkDigestOf measures what the cache does per generated object it
+// receives (on a resync, per object): decode the object the watch brings
+// (as JSON) and slim it to its digest (slimGenerated), for a
+// VirtualService of one route and of convert.MaxRoutesPerHost routes, the
+// most a host may have; and the digest alone.
+func BenchmarkDigestOf(b *testing.B) {
+	for _, n := range []int{1, convert.MaxRoutesPerHost} {
+		_, vs := generated(b)
+		routes := make([]*istioapi.HTTPRoute, n)
+		for i := range routes {
+			r := proto.Clone(vs.Spec.Http[0]).(*istioapi.HTTPRoute)
+			r.Match[0].Uri = &istioapi.StringMatch{MatchType: &istioapi.StringMatch_Prefix{Prefix: fmt.Sprintf("/api/v1/service-%d/", i)}}
+			routes[i] = r
+		}
+		vs.Spec.Http = routes
+		raw, err := json.Marshal(vs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("digest/routes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				digestOf(vs)
+			}
+			b.ReportMetric(float64(proto.Size(&vs.Spec)), "spec-bytes")
+		})
+		b.Run(fmt.Sprintf("decode-and-slim/routes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var live istionet.VirtualService
+				if err := json.Unmarshal(raw, &live); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := slimGenerated(&live); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(raw)), "json-bytes")
+		})
 	}
 }
 
 // TestManagedKeys: the digests cover every label and annotation that convert
-// sets and put stamps; one they missed would let a hand edit of it stand.
+// sets; one they missed would let a hand edit of it stand.
 func TestManagedKeys(t *testing.T) {
 	gw, vs := generated(t)
-	for _, o := range []client.Object{stamped(gw, 1), stamped(vs, 1)} {
+	for _, o := range []client.Object{gw, vs} {
 		for k := range o.GetLabels() {
 			if !slices.Contains(managedLabelKeys, k) {
 				t.Errorf("%s: label %s is not in managedLabelKeys", o.GetName(), k)
 			}
 		}
 		for k := range o.GetAnnotations() {
-			if !slices.Contains(managedAnnotationKeys, k) && k != AnnotationSpecGeneration {
+			if !slices.Contains(managedAnnotationKeys, k) {
 				t.Errorf("%s: annotation %s is not in managedAnnotationKeys", o.GetName(), k)
 			}
 		}

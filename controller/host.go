@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -12,10 +13,10 @@ import (
 	"github.com/ingressguard/ingressguard/convert"
 )
 
-// hosts converges, per host, the host's Gateway, VirtualService and
-// AuthorizationPolicy (the source ranges of its Ingresses); and deletes
-// generated objects whose name is not their host's (those of an older
-// version of ingressguard).
+// hosts converges, per host, the host's Gateway and VirtualService; and
+// deletes generated objects whose name is not their recorded host's
+// (those of an older version of ingressguard), unless that would take
+// what serves a host away (see disown).
 type hosts struct{ *writer }
 
 // hostRequest is the work key of a host; "" (the "*" host) is "*".
@@ -43,19 +44,23 @@ func orphanRequest(kind, name string) reconcile.Request {
 // Reconcile implements reconcile.Reconciler for a host key or an orphan.
 func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	if req.Namespace != "" {
-		return ctrl.Result{}, r.remove(ctx, generatedGVK(req.Namespace), req.Name)
+		gvk := generatedGVK(req.Namespace)
+		obj, err := r.cached(ctx, gvk, req.Name)
+		if obj == nil || err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, r.disown(ctx, gvk, obj)
 	}
 	host := hostOf(req)
 	if on, _, err := r.istiodConverts(ctx); on || err != nil {
 		return ctrl.Result{}, err // the Ingress reconciler reports it
 	}
-	v := convert.NewVirtualHost(host, &viewSources{w: r.writer, routing: map[string][]*convert.Analysis{}})
+	v := r.virtualHost(host)
 	gw, vs := r.settings.Gateway(v), r.settings.VirtualService(v)
-	name := convert.ObjectName(host)
 	if gw == nil {
 		// The routes go before the policy that restricts them.
 		for _, gvk := range []schema.GroupVersionKind{virtualServiceGVK, gatewayGVK, authorizationPolicyGVK} {
-			if err := r.remove(ctx, gvk, name); err != nil {
+			if err := r.remove(ctx, gvk, host); err != nil {
 				return ctrl.Result{}, err
 			}
 		}
@@ -69,13 +74,13 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 		if err := r.put(ctx, ap, sources); err != nil {
 			return ctrl.Result{}, err
 		}
-		switch ours, err := r.isOurs(ctx, authorizationPolicyGVK, name); {
+		switch ours, err := r.isOurs(ctx, authorizationPolicyGVK, host); {
 		case err != nil:
 			return ctrl.Result{}, err
 		case !ours:
 			// A policy of that name that is not ours (put reported the
 			// collision): the routes it should restrict are not served.
-			return ctrl.Result{}, r.remove(ctx, virtualServiceGVK, name)
+			return ctrl.Result{}, r.remove(ctx, virtualServiceGVK, host)
 		}
 	}
 	// The Gateway before the VirtualService: a VirtualService bound to a
@@ -88,39 +93,116 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 		return ctrl.Result{}, err
 	}
 	if ap == nil {
-		return ctrl.Result{}, r.remove(ctx, authorizationPolicyGVK, name)
+		return ctrl.Result{}, r.remove(ctx, authorizationPolicyGVK, host)
 	}
 	return ctrl.Result{}, nil
 }
 
-// isOurs reports whether the object of that kind and name in the gateway
-// namespace exists and is labelled as ours: from the cache, which holds
-// only ours, else from the API server (the cache may not have a new
-// object yet).
-func (r *hosts) isOurs(ctx context.Context, gvk schema.GroupVersionKind, name string) (bool, error) {
-	key := client.ObjectKey{Namespace: r.settings.GatewayNamespace, Name: name}
-	if err := r.client.Get(ctx, key, metadataOf(gvk)); err == nil {
-		return true, nil
+// isOurs reports whether host's object of that kind exists, is ours and
+// records host: from the cache, else from the API server (the cache may
+// not have a new object yet).
+func (r *hosts) isOurs(ctx context.Context, gvk schema.GroupVersionKind, host string) (bool, error) {
+	name, recorded := convert.ObjectName(host), hostRequest(host).Name // "*" for ""
+	obj, err := r.cached(ctx, gvk, name)
+	if err != nil || obj != nil {
+		return obj != nil && records(obj, recorded), err
 	}
 	live := metadataOf(gvk)
-	if err := r.api.Get(ctx, key, live); err != nil {
+	if err := r.api.Get(ctx, client.ObjectKey{Namespace: r.settings.GatewayNamespace, Name: name}, live); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
-	return live.GetLabels()[convert.LabelManagedBy] == convert.ManagedBy, nil
+	return records(live, recorded), nil
+}
+
+// virtualHost is host's convert.VirtualHost from the writer's view.
+func (r *hosts) virtualHost(host string) *convert.VirtualHost {
+	return convert.NewVirtualHost(host, &viewSources{w: r.writer, routing: map[string][]*convert.Analysis{}})
+}
+
+// remove deletes host's object of that kind, once host has no Ingresses.
+// An object of ours under that name that records another host is not
+// host's: disown decides about it.
+func (r *hosts) remove(ctx context.Context, gvk schema.GroupVersionKind, host string) error {
+	obj, err := r.cached(ctx, gvk, convert.ObjectName(host))
+	if obj == nil || err != nil {
+		return err
+	}
+	if !records(obj, hostRequest(host).Name) { // the recorded form of host: "*" for ""
+		return r.disown(ctx, gvk, obj)
+	}
+	return r.delete(ctx, gvk, obj)
+}
+
+// disown deals with an object of ours whose name may not be its recorded
+// host's (convert.AnnotationHost). It deletes it unless
+//   - the name is its recorded host's: that host's reconcile decides;
+//   - the name is that of another host with Ingresses: a collision,
+//     reported on that host's Ingresses (put would report it too);
+//   - its recorded host has Ingresses and its own object of that kind is
+//     not there yet: deleting this one might take what serves the host
+//     away, so it is retried until the host's object is written.
+//
+// What remains is an older version's object (other names, shorter
+// hashes) or one whose host annotation was edited, on a name no host with
+// Ingresses needs, whose recorded host, if any, is served by its own
+// object or by none.
+func (r *hosts) disown(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
+	if _, ours := ownerOf(obj); !ours {
+		return nil
+	}
+	recorded, has := obj.GetAnnotations()[convert.AnnotationHost]
+	if has && obj.GetName() == convert.ObjectName(recorded) {
+		return nil
+	}
+	if host, v := r.claimant(obj.GetName()); v != nil {
+		r.collision(gvk.Kind, obj.GetNamespace(), obj.GetName(), hostRequest(host).Name, obj, v.Ingresses())
+		return nil
+	}
+	// hostOf(hostRequest(h)) is the host key of a recorded host: "" for "*".
+	if has && r.settings.Gateway(r.virtualHost(hostOf(hostRequest(recorded)))) != nil {
+		own, err := r.cached(ctx, gvk, convert.ObjectName(recorded))
+		if err != nil {
+			return err
+		}
+		if own == nil || !records(own, recorded) {
+			return fmt.Errorf("%s %s records host %q, which has Ingresses but no %s of its own yet; deleting it once that is written", gvk.Kind, obj.GetName(), recorded, gvk.Kind)
+		}
+	}
+	return r.delete(ctx, gvk, obj)
+}
+
+// claimant returns the host with Ingresses of ours whose objects are
+// named name, and its convert.VirtualHost; nil if there is none. Only a
+// name of ObjectName's form can be one: older versions' names are not
+// looked up.
+func (r *hosts) claimant(name string) (string, *convert.VirtualHost) {
+	if !convert.HasObjectNameForm(name) {
+		return "", nil
+	}
+	for _, k := range r.view.HostKeys() {
+		if convert.ObjectName(k) != name {
+			continue
+		}
+		if v := r.virtualHost(k); r.settings.Gateway(v) != nil {
+			return k, v
+		}
+	}
+	return "", nil
 }
 
 // generatedGVK is the GroupVersionKind of a generated kind.
 func generatedGVK(kind string) schema.GroupVersionKind {
-	for _, gvk := range generatedGVKs {
-		if gvk.Kind == kind {
+	for _, k := range hostKinds {
+		if gvk := gvkOf(k); gvk.Kind == kind {
 			return gvk
 		}
 	}
-	panic("controller: " + kind + " is not a generated kind")
+	panic(fmt.Sprintf("controller: %s is not a generated kind", kind))
 }
 
 // viewSources are convert.Sources from the writer's view: the Ingresses of
-// ours, each analysed once per reconcile.
+// ours, each analysed once per reconcile, without what their namespace
+// may not serve (convert.Analysis.Contributes, convert.Settings.ServesTLS).
 type viewSources struct {
 	w       *writer
 	routing map[string][]*convert.Analysis
@@ -132,8 +214,13 @@ func (s *viewSources) Routing(key string) []*convert.Analysis {
 	}
 	var as []*convert.Analysis
 	for _, ing := range s.w.view.HostIngresses(key) {
-		if s.w.ours(ing) {
-			as = append(as, s.w.settings.RoutesOf(ing, s.w.view))
+		if !s.w.ours(ing) {
+			continue
+		}
+		// An Ingress whose namespace may not serve key's hosts (another
+		// owns them) is left out; it is told by the Ingress reconciler.
+		if a := s.w.settings.RoutesOf(ing, s.w.view); a.Contributes(key) {
+			as = append(as, a)
 		}
 	}
 	s.routing[key] = as
@@ -143,7 +230,7 @@ func (s *viewSources) Routing(key string) []*convert.Analysis {
 func (s *viewSources) TLS(host string) []*networkingv1.Ingress {
 	var out []*networkingv1.Ingress
 	for _, ing := range s.w.view.TLSIngresses(host) {
-		if s.w.ours(ing) {
+		if s.w.ours(ing) && s.w.settings.ServesTLS(ing, host, s.w.view) {
 			out = append(out, ing)
 		}
 	}

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -44,7 +45,11 @@ func (r *ingresses) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	a := r.settings.Analyze(ing, r.view)
 	var errs, warns []string
 	for _, e := range a.Diagnostics.Errors {
-		errs = append(errs, e.Error()+" (this path gets no route)")
+		if strings.Contains(e.Field, ".paths[") {
+			errs = append(errs, e.Error()+" (this path gets no route)")
+			continue
+		}
+		errs = append(errs, e.Error()) // says itself what is left out
 	}
 	for _, w := range a.Diagnostics.Warnings {
 		warns = append(warns, w.String())

@@ -20,13 +20,27 @@ import (
 // reconciles reads controller-runtime's reconcile counter of a controller.
 func reconciles(t *testing.T, controller string) float64 {
 	t.Helper()
+	return counter(t, "controller_runtime_reconcile_total", controller)
+}
+
+// reconcileErrors reads how many reconciles of a controller returned an
+// error, each of which is retried with a backoff.
+func reconcileErrors(t *testing.T, controller string) float64 {
+	t.Helper()
+	return counter(t, "controller_runtime_reconcile_errors_total", controller)
+}
+
+// counter sums a counter family of controller-runtime over the series of
+// one controller.
+func counter(t *testing.T, family, controller string) float64 {
+	t.Helper()
 	families, err := metrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	total := 0.0
 	for _, f := range families {
-		if f.GetName() != "controller_runtime_reconcile_total" {
+		if f.GetName() != family {
 			continue
 		}
 		for _, m := range f.GetMetric() {
@@ -91,6 +105,8 @@ func TestResyncWritesNothing(t *testing.T) {
 	for i := range n {
 		ing := ingress(namespaces[i%len(namespaces)], fmt.Sprintf("app-%d", i), time.Time{}, fmt.Sprintf("h%d.example.com", i%hosts),
 			path{path: fmt.Sprintf("/app%d", i), pathType: "Prefix", service: fmt.Sprintf("svc-%d", i), port: 80})
+		// Each host is shared by four namespaces, by its owner's consent.
+		ing.Annotations = map[string]string{convert.AnnotationShareHostWith: "*"}
 		if err := env.Client.Create(ctx, ing); err != nil {
 			t.Fatal(err)
 		}

@@ -185,7 +185,7 @@ func TestAuthorizationPolicyLifecycle(t *testing.T) {
 	if err := env.Client.Create(ctx, private); err != nil {
 		t.Fatal(err)
 	}
-	envtest.Eventually(t, "collision reported", hasWarning(env, "ops", "private", "NameCollision"))
+	envtest.Eventually(t, "collision reported", hasWarning(env, "ops", "private", "NameCollision", ""))
 	envtest.Eventually(t, "host not served while its policy cannot be written", gone(func() error { _, err := virtualService(env, taken); return err }))
 	got, err := authorizationPolicy(env, taken)
 	if err != nil {

@@ -3,11 +3,15 @@ package controller
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/time/rate"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -55,10 +59,9 @@ type Options struct {
 // there.
 const DefaultWorkers = 4
 
-// Setup adds the Ingress reconciler (events and status, keyed by Ingress),
-// the host reconciler (Gateway, VirtualService and AuthorizationPolicy,
-// keyed by host) and the destination reconciler (DestinationRule, keyed by
-// backend Service) to mgr. The manager's cache must have been built with CacheObjects, and
+// Setup adds the Ingress reconciler (events and status, keyed by Ingress)
+// and the host reconciler (Gateway and VirtualService, keyed by host) to
+// mgr. The manager's cache must have been built with CacheObjects, and
 // IndexFields must have been called. Both run only on the leader when the
 // manager elects one.
 func Setup(mgr manager.Manager, o Options) error {
@@ -70,7 +73,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		w.events = mgr.GetEventRecorder("ingressguard")
 	}
 	m := mapper{w: w, keys: o.View}
-	workers := controller.Options{MaxConcurrentReconciles: o.Workers}
+	workers := controller.Options{MaxConcurrentReconciles: o.Workers, RateLimiter: retries()}
 	if workers.MaxConcurrentReconciles == 0 {
 		workers.MaxConcurrentReconciles = DefaultWorkers
 	}
@@ -86,14 +89,15 @@ func Setup(mgr manager.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	err = ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("hosts").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts)).
-		WatchesMetadata(metadataOf(gatewayGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gatewayGVK.Kind))).
-		WatchesMetadata(metadataOf(virtualServiceGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(virtualServiceGVK.Kind))).
-		WatchesMetadata(metadataOf(authorizationPolicyGVK), handler.EnqueueRequestsFromMapFunc(m.generatedHost(authorizationPolicyGVK.Kind))).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts))
+	for _, k := range hostKinds {
+		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gvkOf(k).Kind)))
+	}
+	err = b.
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allHosts)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allHostsIfMesh)).
@@ -106,7 +110,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "destinations")).
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressDestinations)).
-		WatchesMetadata(metadataOf(destinationRuleGVK), handler.EnqueueRequestsFromMapFunc(m.generatedDestination)).
+		Watches(&istionet.DestinationRule{}, handler.EnqueueRequestsFromMapFunc(m.generatedDestination)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.serviceDestination)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allDestinations)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allDestinationsIfMesh)).
@@ -161,6 +165,23 @@ func (m mapper) allDestinationsIfMesh(ctx context.Context, o client.Object) []re
 	return m.allDestinations(ctx, o)
 }
 
+// MaxRetryDelay is the longest a failed key waits before it is tried
+// again. controller-runtime's default doubles the wait up to 1,000 s, so
+// a key that failed throughout a long write outage (etcd full, the API
+// server overloaded) could wait as long again after the outage ended;
+// TestWriteOutage measures the cost of the backoff.
+const MaxRetryDelay = 30 * time.Second
+
+// retries is controller-runtime's default rate limiter (per key, 5 ms
+// doubling; overall, 10 per second with bursts of 100) with the per-key
+// wait capped at MaxRetryDelay.
+func retries() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, MaxRetryDelay),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
+}
+
 // logConstructor gives each reconcile a logger with the controller's name
 // and the key, as controller-runtime's default does, but lazy: at 10,000
 // Ingresses a start reconciles 15,000 keys that log nothing, and eager
@@ -182,14 +203,22 @@ type mapper struct {
 }
 
 // generatedHost maps a generated object of that kind to its host's key,
-// or, when its name is not its host's, to an orphan key.
+// or, when its name is not its host's, to an orphan key; and to the key
+// of a host whose write it refused for holding that host's name (a
+// collision), so that the host is written once the object goes.
 func (m mapper) generatedHost(kind string) handler.MapFunc {
 	return func(_ context.Context, o client.Object) []reconcile.Request {
+		out := make([]reconcile.Request, 0, 2)
 		host, ok := o.GetAnnotations()[convert.AnnotationHost]
 		if ok && o.GetName() == convert.ObjectName(host) {
-			return []reconcile.Request{hostRequest(host)}
+			out = append(out, hostRequest(host))
+		} else {
+			out = append(out, orphanRequest(kind, o.GetName()))
 		}
-		return []reconcile.Request{orphanRequest(kind, o.GetName())}
+		if blocked, ok := m.w.blocked.Load(kind + "/" + o.GetName()); ok {
+			out = append(out, hostRequest(blocked.(string)))
+		}
+		return out
 	}
 }
 

@@ -9,8 +9,10 @@ package controller
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
-	"strconv"
+	"net/http"
+	"strings"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -40,27 +42,27 @@ const (
 	ReasonError         = "IngressError"
 	ReasonWarning       = "IngressWarning"
 	ReasonNameCollision = "NameCollision"
+	ReasonTooLarge      = "GeneratedObjectTooLarge"
 	ReasonIstiod        = "IstiodConverts"
 )
 
 // CacheObjects says how the manager's cache holds what the reconcilers
 // read besides lookup's objects (server.CacheOptions puts the two
-// together): the generated Gateways, VirtualServices, DestinationRules
-// and AuthorizationPolicies (only those labelled as ours, only in the
-// gateway namespace) and the ConfigMaps of the gateway namespace (istiod's
-// mesh config).
+// together): the generated objects (only those labelled as ours, only in
+// the gateway namespace) and the ConfigMaps of the gateway namespace
+// (istiod's mesh config).
 //
-// The generated objects are watched through the metadata API and cached as metav1.PartialObjectMetadata, slimmed to a digest (see
-// slimGenerated): the API server sends no spec, so none is decoded, and
-// the reconcilers learn whether the spec is still the one they wrote from
-// annotations AnnotationSpecDigest and AnnotationSpecGeneration. Other
-// readers of the same cache see these slimmed objects too.
+// Generated objects are watched whole, so that the cache can hold the
+// digest of the spec the API server has (see slimGenerated), and cached
+// slimmed to it: an empty spec, few metadata fields. The reconcilers learn
+// from that digest alone whether an object is still the one they wrote.
+// Other readers of the same cache see these slimmed objects too.
 func CacheObjects(s convert.Settings) map[client.Object]cache.ByObject {
 	only := map[string]cache.Config{s.GatewayNamespace: {}}
 	ours := labels.SelectorFromSet(labels.Set{convert.LabelManagedBy: convert.ManagedBy})
 	out := map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Namespaces: only}}
-	for _, gvk := range generatedGVKs {
-		out[metadataOf(gvk)] = cache.ByObject{Namespaces: only, Label: ours, Transform: slimGenerated}
+	for _, k := range generatedKinds {
+		out[emptyLike(k)] = cache.ByObject{Namespaces: only, Label: ours, Transform: slimGenerated}
 	}
 	return out
 }
@@ -79,12 +81,16 @@ func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
 // only objects labelled as ours, and reporting problems as events.
 type writer struct {
 	settings convert.Settings
-	view     convert.View
+	view     View
 	client   client.Client // cache-backed reads; writes
 	api      client.Reader // uncached reads, for name collisions only
 	events   events.EventRecorder
 
 	reported sync.Map // event key -> digest of what was last reported
+	// blocked maps a generated object ("kind/name") that holds the name of
+	// a host without being its object to that host's work key, so that a
+	// change of the object reconciles the host again (see mapper).
+	blocked sync.Map
 
 	// mesh is IstiodConverts of the mesh ConfigMap at version (UID and
 	// resourceVersion).
@@ -153,36 +159,43 @@ func (w *writer) report(ing *networkingv1.Ingress, key, reason string, messages 
 func (w *writer) forget(key string) { w.reported.Delete(key) }
 
 // put makes the live object equal to desired in the fields we own: labels,
-// annotations and the whole spec, and stamps it with AnnotationSpecDigest
-// and AnnotationSpecGeneration. It writes nothing when the object already
-// is so, and never touches an object of that name that is not labelled as
-// ours (the cache only holds labelled ones); sources then get a Warning
-// event. The cache holds metadata only, so an update first reads the
-// object from the API server. put may change desired.
+// annotations and the whole spec. It writes nothing when the object
+// already is so. It never touches an object of that name that is not
+// labelled as ours, or that records another host than desired
+// (convert.AnnotationHost): sources then get a Warning event, and the host
+// is reconciled again when that object changes. The cache holds slimmed
+// copies only, so an update first reads the object from the API server.
+// A write the API server refuses as too large gets a Warning event on
+// sources and is not retried until something changes.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
-	key, gvk := client.ObjectKeyFromObject(desired), gvkOf(desired)
-	stamp(desired, AnnotationSpecDigest, specDigest(specOf(desired)))
-	cached := metadataOf(gvk)
+	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
+	host := desired.GetAnnotations()[convert.AnnotationHost]
+	cached := emptyLike(desired)
 	err := w.client.Get(ctx, key, cached, client.UnsafeDisableDeepCopy) // read-only
 	if apierrors.IsNotFound(err) {
-		probe := metadataOf(gvk)
+		probe := metadataOf(gvkOf(desired))
 		switch err := w.api.Get(ctx, key, probe); {
 		case err == nil:
-			if probe.GetLabels()[convert.LabelManagedBy] == convert.ManagedBy {
-				return fmt.Errorf("%s %s is ours but not in the cache yet; retrying", gvk.Kind, desired.GetName())
+			if records(probe, host) {
+				return fmt.Errorf("%s %s is ours but not in the cache yet; retrying", kind, desired.GetName())
 			}
-			w.collision(desired, sources)
+			w.collision(kind, desired.GetNamespace(), desired.GetName(), host, probe, sources)
 			return nil
 		case !apierrors.IsNotFound(err):
 			return err
 		}
-		stamp(desired, AnnotationSpecGeneration, "1") // the generation of every new custom resource
-		log.FromContext(ctx).Info("creating", "kind", gvk.Kind, "name", desired.GetName())
-		return w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
+		w.blocked.Delete(kind + "/" + desired.GetName())
+		log.FromContext(ctx).Info("creating", "kind", kind, "name", desired.GetName())
+		return w.refused(desired, sources, w.client.Create(ctx, desired, client.FieldOwner(FieldOwner)))
 	}
 	if err != nil {
 		return err
 	}
+	if !records(cached, host) {
+		w.collision(kind, desired.GetNamespace(), desired.GetName(), host, cached, sources)
+		return nil
+	}
+	w.blocked.Delete(kind + "/" + desired.GetName())
 	if upToDate(cached, desired) {
 		return nil
 	}
@@ -190,64 +203,108 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	if err := w.api.Get(ctx, key, live); err != nil {
 		return err // gone since: the cache will tell, and the key is retried
 	}
-	if live.GetLabels()[convert.LabelManagedBy] != convert.ManagedBy {
-		return fmt.Errorf("%s %s is no longer labelled as ours; retrying", gvk.Kind, desired.GetName())
+	if !records(live, host) {
+		return fmt.Errorf("%s %s no longer records host %q as ours; retrying", kind, desired.GetName(), host)
 	}
-	// The API server adds one to metadata.generation when, and only when,
-	// an update changes the spec.
-	generation, sameSpec := live.GetGeneration(), proto.Equal(specOf(live), specOf(desired))
-	if !sameSpec {
-		generation++
-	}
-	stamp(desired, AnnotationSpecGeneration, strconv.FormatInt(generation, 10))
-	if sameSpec && hasManagedMeta(live, desired) {
+	if proto.Equal(specOf(live), specOf(desired)) && hasManagedMeta(live, desired) {
 		return nil // the cache was behind
 	}
 	live.SetLabels(merged(live.GetLabels(), desired.GetLabels()))
 	live.SetAnnotations(merged(live.GetAnnotations(), desired.GetAnnotations()))
 	proto.Reset(specOf(live))
 	proto.Merge(specOf(live), specOf(desired))
-	log.FromContext(ctx).Info("updating", "kind", gvk.Kind, "name", desired.GetName())
-	return w.client.Update(ctx, live, client.FieldOwner(FieldOwner))
+	log.FromContext(ctx).Info("updating", "kind", kind, "name", desired.GetName())
+	return w.refused(desired, sources, w.client.Update(ctx, live, client.FieldOwner(FieldOwner)))
 }
 
-// stamp sets annotation key of obj to value.
-func stamp(obj client.Object, key, value string) {
-	a := obj.GetAnnotations()
-	if a == nil {
-		a = map[string]string{}
+// ownerOf returns whether obj is labelled as ours and, if so, the host it
+// records (convert.AnnotationHost; "" when it records none).
+func ownerOf(obj client.Object) (host string, ours bool) {
+	if obj.GetLabels()[convert.LabelManagedBy] != convert.ManagedBy {
+		return "", false
 	}
-	a[key] = value
-	obj.SetAnnotations(a)
+	return obj.GetAnnotations()[convert.AnnotationHost], true
 }
 
-// collision reports a same-named object that is not ours.
-func (w *writer) collision(desired client.Object, sources []*networkingv1.Ingress) {
-	kind := gvkOf(desired).Kind
+// records reports whether obj is labelled as ours and records host.
+func records(obj client.Object, host string) bool {
+	recorded, ours := ownerOf(obj)
+	return ours && recorded == host
+}
+
+// collision reports to sources, the Ingresses of host, that the object of
+// that kind and name is not host's: it is not labelled as ours, or it
+// records another host (two hosts whose names collide, or an edit of
+// its annotation). The object's changes reconcile host again.
+func (w *writer) collision(kind, namespace, name, host string, found client.Object, sources []*networkingv1.Ingress) {
+	w.blocked.Store(kind+"/"+name, host)
 	msg := fmt.Sprintf("%s %s/%s already exists without label %s=%s, so ingressguard leaves it alone and this Ingress is not served through it; rename or remove that object",
-		kind, desired.GetNamespace(), desired.GetName(), convert.LabelManagedBy, convert.ManagedBy)
+		kind, namespace, name, convert.LabelManagedBy, convert.ManagedBy)
+	if recorded, ours := ownerOf(found); ours {
+		msg = fmt.Sprintf("%s %s/%s, the name of host %q's %s, records host %q in annotation %s (two hosts whose names collide, or an edit of that annotation), so ingressguard neither overwrites nor deletes it and host %q is not served through it; remove that object, or set its annotation back to %q",
+			kind, namespace, name, host, kind, recorded, convert.AnnotationHost, host, host)
+	}
 	for _, ing := range sources {
-		w.report(ing, "collision/"+kind+"/"+desired.GetName()+"/"+ing.Namespace+"/"+ing.Name, ReasonNameCollision, []string{msg})
+		w.report(ing, "collision/"+kind+"/"+name+"/"+ing.Namespace+"/"+ing.Name, ReasonNameCollision, []string{msg})
 	}
 }
 
-// remove deletes the object of that kind and name if it is ours.
-func (w *writer) remove(ctx context.Context, gvk schema.GroupVersionKind, name string) error {
-	obj := metadataOf(gvk)
-	err := w.client.Get(ctx, types.NamespacedName{Namespace: w.settings.GatewayNamespace, Name: name}, obj)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+// refused reports to sources a write of desired that the API server
+// refused as too large, and then returns nil: retrying the same write
+// would only be refused again, and a change of the host's Ingresses
+// reconciles it again. Other errors are returned as they are.
+func (w *writer) refused(desired client.Object, sources []*networkingv1.Ingress, err error) error {
+	if !tooLarge(err) {
 		return err
 	}
-	if obj.GetLabels()[convert.LabelManagedBy] != convert.ManagedBy {
-		return nil
+	kind := gvkOf(desired).Kind
+	host := desired.GetAnnotations()[convert.AnnotationHost]
+	msg := fmt.Sprintf("the API server refused to store %s %s/%s, which serves host %q, as too large (%v), so every Ingress on that host keeps the routes it had before; take paths off the host's Ingresses (ingressguard admits at most %d routes and %d bytes of VirtualService per host, so some were admitted before those limits or while the webhook was down)",
+		kind, desired.GetNamespace(), desired.GetName(), host, err, convert.MaxRoutesPerHost, convert.MaxVirtualServiceBytes)
+	for _, ing := range sources {
+		w.report(ing, "too-large/"+kind+"/"+desired.GetName()+"/"+ing.Namespace+"/"+ing.Name, ReasonTooLarge, []string{msg})
 	}
-	log.FromContext(ctx).Info("deleting", "kind", gvk.Kind, "name", name)
+	return nil
+}
+
+// tooLarge reports whether the API server refused a write for the
+// object's size: the request body over its limit (413), or etcd or the
+// API server's etcd client refusing the object (500 with their messages).
+func tooLarge(err error) bool {
+	if apierrors.IsRequestEntityTooLargeError(err) {
+		return true
+	}
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || status.Status().Code != http.StatusInternalServerError {
+		return false
+	}
+	msg := status.Status().Message
+	return strings.Contains(msg, "request is too large") || strings.Contains(msg, "trying to send message larger than max")
+}
+
+// cached reads the cached copy of the generated object of that kind and
+// name; nil if there is none.
+func (w *writer) cached(ctx context.Context, gvk schema.GroupVersionKind, name string) (client.Object, error) {
+	o, err := w.client.Scheme().New(gvk)
+	if err != nil {
+		return nil, err
+	}
+	obj := o.(client.Object)
+	err = w.client.Get(ctx, types.NamespacedName{Namespace: w.settings.GatewayNamespace, Name: name}, obj)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// delete deletes obj, as long as it is the object that was read.
+func (w *writer) delete(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
+	log.FromContext(ctx).Info("deleting", "kind", gvk.Kind, "name", obj.GetName())
 	uid := obj.GetUID()
-	err = w.client.Delete(ctx, obj, client.Preconditions{UID: &uid})
-	return client.IgnoreNotFound(err)
+	return client.IgnoreNotFound(w.client.Delete(ctx, obj, client.Preconditions{UID: &uid}))
 }
 
 // hasManagedMeta reports whether live has desired's labels and annotations.

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -27,13 +28,69 @@ func (s Settings) Ours(ing *networkingv1.Ingress, classes Classes) bool {
 //     as the Kubernetes specification says (a default class of another
 //     controller claims the Ingress even in DEFAULT mode);
 //  4. else (no class and no default, or a class that does not exist) the
-//     Ingress is ours only in DEFAULT mode.
+//     Ingress is ours only in DEFAULT mode;
+//  5. an Ingress that these rules leave to another controller is ours
+//     still when its class is one of AsClasses (AsClass).
 func (s Settings) WhyOurs(ing *networkingv1.Ingress, classes Classes) (bool, string) {
 	return s.whyOurs(ing, classes, true)
 }
 
 // whyOurs is WhyOurs; the reason is formatted only with explain.
-func (s Settings) whyOurs(ing *networkingv1.Ingress, classes Classes, explain bool) (ours bool, why string) {
+func (s Settings) whyOurs(ing *networkingv1.Ingress, classes Classes, explain bool) (bool, string) {
+	ours, why := s.whyIstio(ing, classes, explain)
+	if ours || len(s.AsClasses) == 0 {
+		return ours, why
+	}
+	if name, ok := s.AsClass(ing, classes); ok {
+		if explain {
+			why = fmt.Sprintf("%s, but class %s is treated as Istio's", why, name)
+		}
+		return true, why
+	}
+	return false, why
+}
+
+// AsClass reports whether ing is of one of the classes of s.AsClasses,
+// and returns the name of its class (ClassOf). An entry of AsClasses
+// matches a class by its name, such as nginx, or by the controller of the
+// IngressClass of that name, such as k8s.io/ingress-nginx for every class
+// of ingress-nginx.
+func (s Settings) AsClass(ing *networkingv1.Ingress, classes Classes) (string, bool) {
+	if len(s.AsClasses) == 0 {
+		return "", false
+	}
+	name, ok := ClassOf(ing, classes)
+	if !ok {
+		return "", false
+	}
+	if slices.Contains(s.AsClasses, name) {
+		return name, true
+	}
+	if c, ok := classes.IngressClass(name); ok && slices.Contains(s.AsClasses, c.Spec.Controller) {
+		return name, true
+	}
+	return "", false
+}
+
+// ClassOf returns the name of the class of ing, in the order of WhyOurs:
+// the kubernetes.io/ingress.class annotation when present, else
+// spec.ingressClassName, else the cluster's default IngressClass; false
+// when there is none of them.
+func ClassOf(ing *networkingv1.Ingress, classes Classes) (string, bool) {
+	if v, ok := ing.Annotations[ClassAnnotation]; ok {
+		return v, true
+	}
+	if name := ing.Spec.IngressClassName; name != nil {
+		return *name, true
+	}
+	if c, ok := classes.DefaultIngressClass(); ok {
+		return c.Name, true
+	}
+	return "", false
+}
+
+// whyIstio is whyOurs by rules 1 to 4 of WhyOurs, without AsClasses.
+func (s Settings) whyIstio(ing *networkingv1.Ingress, classes Classes, explain bool) (ours bool, why string) {
 	if v, ok := ing.Annotations[ClassAnnotation]; ok {
 		if explain {
 			why = fmt.Sprintf("annotation %s is %q; the ingress class setting is %q", ClassAnnotation, v, s.IngressClass)

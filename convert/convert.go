@@ -80,10 +80,14 @@ func (s Settings) Convert(snap Snapshot) *Result {
 		s.checkLimits(a, ix)
 		ours = append(ours, a)
 		for _, h := range VirtualServiceHosts(ing) {
-			src.routing[h] = append(src.routing[h], a)
+			if a.Contributes(h) {
+				src.routing[h] = append(src.routing[h], a)
+			}
 		}
 		for _, h := range TLSHosts(ing) {
-			src.tls[h] = append(src.tls[h], ing)
+			if s.ServesTLS(ing, h, ix) {
+				src.tls[h] = append(src.tls[h], ing)
+			}
 		}
 	}
 	sort.Slice(ours, func(i, j int) bool { return ours[i].Key().String() < ours[j].Key().String() })

@@ -11,7 +11,9 @@
 //     (Interpret), the pathType a path without one gets (Defaulting), and
 //     the Analysis of the Ingress: its routes, its backends resolved to
 //     destinations, its defaultBackend, and the problems that need no
-//     other Ingress (Settings.Analyze).
+//     other Ingress (Settings.Analyze). tenancy.go is part of this stage:
+//     what one namespace may not serve because another owns the host or
+//     the certificate is not declared for it, refused and left out.
 //  3. host.go: the HostTable of each rule host, computed once from the
 //     analyses of every Ingress on it: the order of its routes, its
 //     conflicts and its fallback; and the VirtualHost of each host key:

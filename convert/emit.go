@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
 	istioapi "istio.io/api/networking/v1alpha3"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -83,8 +84,26 @@ func (s Settings) VirtualService(v *VirtualHost) *istionet.VirtualService {
 		if p.authority != "" {
 			authority = &istioapi.StringMatch{MatchType: &istioapi.StringMatch_Regex{Regex: p.authority}}
 		}
-		for _, r := range p.routes {
-			add(httpRoute(r.Name(), r.Match, r.Dest, authority, seen))
+		for i, r := range p.routes {
+			base := httpRoute(r.Name(), r.Match, r.Dest, authority, seen)
+			c, canary := p.canary.of(i)
+			if base == nil || r.from.nginx == nil && !canary {
+				add(base)
+				continue
+			}
+			var cp *route
+			if canary {
+				cp = &c
+			}
+			// app-root's redirect of "/" is reachable when no earlier
+			// route has exact "/"; it then has it.
+			root := "/||" + authority.GetRegex()
+			for _, hr := range nginxHTTPRoutes(base, r, cp, v.Certificate != nil, !seen[root]) {
+				if strings.HasSuffix(hr.Name, "/app-root") {
+					seen[root] = true
+				}
+				add(hr)
+			}
 		}
 		switch f := p.fallback; {
 		case f != nil:
@@ -159,6 +178,125 @@ func httpRoute(name string, m Match, d destination, authority *istioapi.StringMa
 	}
 	if len(r.Match) == 0 {
 		return nil
+	}
+	return r
+}
+
+// nginxHTTPRoutes renders the ingress-nginx annotations of route r onto
+// base, its HTTPRoute, and the routes that go before it: app-root's
+// redirect of "/", the redirect of plain HTTP to HTTPS (ssl-redirect when
+// the host has a certificate, force-ssl-redirect always), and the routes
+// by which canary c, when not nil, takes requests by header or cookie.
+// app-root applies when root, a request for "/", is still unrouted.
+// README, "What the translations do", says what each means.
+func nginxHTTPRoutes(base *istioapi.HTTPRoute, r route, c *route, tls, root bool) []*istioapi.HTTPRoute {
+	n := r.from.nginx
+	if n == nil {
+		n = &nginxRoutes{}
+	}
+	var out []*istioapi.HTTPRoute
+	if n.appRoot != "" && r.Match.Path == "/" && root {
+		red := &istioapi.HTTPRedirect{Uri: n.appRoot, RedirectCode: 302}
+		if r.Match.Kind == Exact {
+			base.Route, base.Redirect = nil, red
+			return []*istioapi.HTTPRoute{base}
+		}
+		root := variant(base, "app-root", func(m *istioapi.HTTPMatchRequest) {
+			m.Uri = &istioapi.StringMatch{MatchType: &istioapi.StringMatch_Exact{Exact: "/"}}
+		})
+		root.Match = root.Match[:1]
+		root.Route, root.Redirect = nil, red
+		out = append(out, root)
+	}
+	if n.redirect != nil {
+		base.Route, base.Redirect = nil, proto.Clone(n.redirect).(*istioapi.HTTPRedirect)
+		return append(out, base)
+	}
+	if n.forceSSL || n.sslRedirect && tls {
+		https := variant(base, "ssl-redirect", func(m *istioapi.HTTPMatchRequest) { m.Port = 80 })
+		https.Route, https.Redirect = nil, &istioapi.HTTPRedirect{Scheme: "https", RedirectCode: 308}
+		out = append(out, https)
+	}
+	if n.rewrite != "" && n.rewrite != r.Match.Path && n.rewrite != r.Match.Path+"/" {
+		base.Rewrite = &istioapi.HTTPRewrite{UriRegexRewrite: &istioapi.RegexRewrite{Match: "^.*$", Rewrite: n.rewrite}}
+		if n.prefixHeader != "" {
+			base.Headers = &istioapi.Headers{Request: &istioapi.Headers_HeaderOperations{Set: map[string]string{"X-Forwarded-Prefix": n.prefixHeader}}}
+		}
+	}
+	if n.authority != "" {
+		if base.Rewrite == nil {
+			base.Rewrite = &istioapi.HTTPRewrite{}
+		}
+		base.Rewrite.Authority = n.authority
+	}
+	base.Timeout = n.timeout
+	if n.cors != nil {
+		base.CorsPolicy = proto.Clone(n.cors).(*istioapi.CorsPolicy)
+	}
+	if c != nil {
+		out = append(out, canaryRoutes(base, c)...)
+	}
+	return append(out, base)
+}
+
+// canaryRoutes are the routes by which canary route c takes requests from
+// base, its primary's HTTPRoute, in nginx's order: header, then cookie,
+// then weight, which is set on base. Each is base with its match
+// narrowed and, for "always" or a header value, c's destination: a
+// canary inherits its primary's annotations, as in nginx.
+func canaryRoutes(base *istioapi.HTTPRoute, c *route) []*istioapi.HTTPRoute {
+	k := c.from.nginx.canary
+	to := func(r *istioapi.HTTPRoute, d destination) *istioapi.HTTPRoute {
+		r.Route = []*istioapi.HTTPRouteDestination{{Destination: &istioapi.Destination{Host: d.Host, Port: &istioapi.PortSelector{Number: d.Port}}}}
+		return r
+	}
+	primary := base.Route[0].Destination
+	by := func(name, header string, m *istioapi.StringMatch) *istioapi.HTTPRoute {
+		return variant(base, name, func(mr *istioapi.HTTPMatchRequest) {
+			if mr.Headers == nil {
+				mr.Headers = map[string]*istioapi.StringMatch{}
+			}
+			mr.Headers[header] = proto.Clone(m).(*istioapi.StringMatch)
+		})
+	}
+	exact := func(v string) *istioapi.StringMatch {
+		return &istioapi.StringMatch{MatchType: &istioapi.StringMatch_Exact{Exact: v}}
+	}
+	var out []*istioapi.HTTPRoute
+	switch {
+	case k.header != "" && k.headerValue != "":
+		out = append(out, to(by("canary-by-header", k.header, exact(k.headerValue)), c.Dest))
+	case k.header != "":
+		out = append(out, to(by("canary-by-header", k.header, exact("always")), c.Dest))
+		if k.cookie != "" || k.weight > 0 {
+			out = append(out, by("canary-by-header-never", k.header, exact("never")))
+		}
+	}
+	if k.cookie != "" {
+		out = append(out, to(by("canary-by-cookie", "cookie", cookieMatch(k.cookie, "always")), c.Dest))
+		if k.weight > 0 {
+			out = append(out, by("canary-by-cookie-never", "cookie", cookieMatch(k.cookie, "never")))
+		}
+	}
+	switch {
+	case k.weight >= k.total:
+		to(base, c.Dest)
+	case k.weight > 0:
+		base.Route = []*istioapi.HTTPRouteDestination{
+			{Destination: proto.Clone(primary).(*istioapi.Destination), Weight: k.total - k.weight},
+			{Destination: &istioapi.Destination{Host: c.Dest.Host, Port: &istioapi.PortSelector{Number: c.Dest.Port}}, Weight: k.weight},
+		}
+	}
+	return out
+}
+
+// variant is a copy of base named base's name and suffix, each of whose
+// matches edit narrows.
+func variant(base *istioapi.HTTPRoute, suffix string, edit func(*istioapi.HTTPMatchRequest)) *istioapi.HTTPRoute {
+	r := proto.Clone(base).(*istioapi.HTTPRoute)
+	r.Name = base.Name + "/" + suffix
+	for _, m := range r.Match {
+		edit(m)
 	}
 	return r
 }

@@ -46,14 +46,14 @@ type destinationUse struct {
 func destinationUses(as []*Analysis) map[string][]destinationUse {
 	out := map[string][]destinationUse{}
 	for _, a := range as {
-		if a.nginx == nil || a.nginx.policy == (destinationPolicy{}) {
+		if a.objects == nil || a.objects.policy == (destinationPolicy{}) {
 			continue
 		}
 		var seen []destination
 		add := func(d destination) {
 			if !slices.Contains(seen, d) {
 				seen = append(seen, d)
-				out[d.Host] = append(out[d.Host], destinationUse{dest: d, policy: a.nginx.policy, from: a})
+				out[d.Host] = append(out[d.Host], destinationUse{dest: d, policy: a.objects.policy, from: a})
 			}
 		}
 		for _, r := range a.routes {
@@ -96,7 +96,7 @@ func (s Settings) DestinationRules(as []*Analysis) ([]*istionet.DestinationRule,
 				continue
 			}
 			if w.policy != u.policy {
-				warnings[u.from] = append(warnings[u.from], Warning{Field: u.from.nginx.policyField(), Message: fmt.Sprintf(
+				warnings[u.from] = append(warnings[u.from], Warning{Field: u.from.objects.policyField(), Message: fmt.Sprintf(
 					"Service port %s already gets other connection settings (TLS, load balancing, affinity, connect timeout) from the older Ingress %s, which wins: Istio keeps one DestinationRule per Service; give both Ingresses the same annotations, or route to another port",
 					u.dest, w.from.Key())})
 			}
@@ -201,7 +201,7 @@ func (s Settings) AuthorizationPolicy(v *VirtualHost) *istiosec.AuthorizationPol
 	paths := map[ruleKey][]string{}
 	notPaths := map[ruleKey][]string{}
 	for i, r := range t.routes {
-		if !r.from.nginx.restricted() {
+		if !r.from.objects.restricted() {
 			continue
 		}
 		var not []string
@@ -252,10 +252,10 @@ func (s Settings) AuthorizationPolicy(v *VirtualHost) *istiosec.AuthorizationPol
 	for _, k := range keys {
 		to := []*securityapi.Rule_To{{Operation: &securityapi.Operation{Hosts: hosts, Paths: paths[k], NotPaths: notPaths[k]}}}
 		for _, when := range sni {
-			if allow := k.from.nginx.ranges.allow; len(allow) > 0 {
+			if allow := k.from.objects.ranges.allow; len(allow) > 0 {
 				ap.Spec.Rules = append(ap.Spec.Rules, &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{NotRemoteIpBlocks: allow}}}, To: to, When: []*securityapi.Condition{when}})
 			}
-			if deny := k.from.nginx.ranges.deny; len(deny) > 0 {
+			if deny := k.from.objects.ranges.deny; len(deny) > 0 {
 				ap.Spec.Rules = append(ap.Spec.Rules, &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{RemoteIpBlocks: deny}}}, To: to, When: []*securityapi.Condition{when}})
 			}
 		}
@@ -302,10 +302,10 @@ func (s Settings) passthrough(v *VirtualHost) *destination {
 	}
 	var out *destination
 	for _, a := range v.parts[0].Ingresses { // oldest first
-		if a.nginx.restricted() {
+		if a.objects.restricted() {
 			return nil
 		}
-		if out == nil && a.nginx != nil && a.nginx.passthrough {
+		if out == nil && a.objects != nil && a.objects.passthrough {
 			if r := a.passthroughRoute(v.Host); r != nil {
 				out = &r.Dest
 			}

@@ -18,7 +18,9 @@ var update = flag.Bool("update", false, "rewrite the golden files from the curre
 
 // goldenCases lists the folders under testdata/golden; each holds input.yaml,
 // the expected output.yaml and the expected diagnostics.txt. A case whose
-// name ends in "-default-mode" runs with --ingress-controller-mode=DEFAULT.
+// name ends in "-default-mode" runs with --ingress-controller-mode=DEFAULT,
+// one whose name ends in "-strict" after "certificate-use" with
+// --certificate-use=strict.
 func goldenCases(t testing.TB) []string {
 	dirs, err := filepath.Glob(filepath.Join("testdata", "golden", "*"))
 	if err != nil || len(dirs) == 0 {
@@ -42,6 +44,9 @@ func goldenInput(t testing.TB, dir string) (convert.Settings, convert.Snapshot) 
 	s := convert.DefaultSettings()
 	if strings.HasSuffix(dir, "-default-mode") {
 		s.Mode = convert.ModeDefault
+	}
+	if strings.HasSuffix(dir, "certificate-use-strict") {
+		s.CertificateUse = convert.CertificateUseStrict
 	}
 	return s, convert.NewSnapshot(manifest.Objects(docs), s.GatewayNamespace)
 }

@@ -27,6 +27,15 @@ type HostTable struct {
 	routes    []route
 	conflicts []conflict
 	fallback  *fallback
+	canary    *canaries // nil unless a canary Ingress has routes here
+}
+
+// canaries are the routes of canary Ingresses (nginx's canary annotation)
+// in a table: by the index in routes of their primary route, and those
+// that found none.
+type canaries struct {
+	byPrimary map[int]route
+	unmerged  []unmerged
 }
 
 // conflict is a route whose match an earlier route already has, with
@@ -48,16 +57,95 @@ func NewHostTable(host string, as []*Analysis) *HostTable {
 	t := &HostTable{Host: host, Ingresses: slices.Clone(as)}
 	slices.SortStableFunc(t.Ingresses, func(a, b *Analysis) int { return byAge(a.Ingress, b.Ingress) })
 	t.routes = hostRoutes(host, t.Ingresses)
+	t.mergeCanaries()
 	t.conflicts = findConflicts(t.routes)
 	// The defaultBackend of the oldest contributor that has one catches
-	// what no rule matched, in every host of that Ingress.
+	// what no rule matched, in every host of that Ingress; a canary
+	// Ingress's only takes part through its routes.
 	for _, a := range t.Ingresses {
-		if a.fallback != nil {
+		if a.fallback != nil && !a.isCanary() {
 			t.fallback = &fallback{from: a, dest: *a.fallback}
 			break
 		}
 	}
 	return t
+}
+
+// unmerged is a canary route that no primary route takes: none has its
+// match, or an older canary has it already (nginx merges one canary per
+// path).
+type unmerged struct {
+	canary  route
+	taken   *route // the older canary that has the primary; nil for no primary
+	foreign bool   // the primary is another namespace's
+}
+
+// isCanary reports whether a is a canary Ingress.
+func (a *Analysis) isCanary() bool { return a.nginx != nil && a.nginx.canary != nil }
+
+// mergeCanaries takes the routes of canary Ingresses out of t.routes and
+// gives each to its primary: the first route of a non-canary Ingress with
+// the same match, as nginx merges a canary Ingress into the main Ingress
+// of the same host and path, when that Ingress is of the canary's
+// namespace (nginx merged across namespaces, which let one namespace take
+// another's traffic). The common table, without canaries, pays one test
+// per route.
+func (t *HostTable) mergeCanaries() {
+	if !slices.ContainsFunc(t.routes, func(r route) bool { return r.from.isCanary() }) {
+		return
+	}
+	var primaries, merging []route
+	for _, r := range t.routes {
+		if r.from.isCanary() {
+			merging = append(merging, r)
+		} else {
+			primaries = append(primaries, r)
+		}
+	}
+	first := make(map[Match]int, len(primaries))
+	for i, r := range primaries {
+		if _, ok := first[r.Match]; !ok {
+			first[r.Match] = i
+		}
+	}
+	m := &canaries{byPrimary: map[int]route{}}
+	t.routes, t.canary = primaries, m
+	for _, c := range merging { // older first
+		i, ok := first[c.Match]
+		switch taken, has := m.byPrimary[i]; {
+		case !ok:
+			m.unmerged = append(m.unmerged, unmerged{canary: c})
+		case primaries[i].from.Ingress.Namespace != c.from.Ingress.Namespace:
+			m.unmerged = append(m.unmerged, unmerged{canary: c, foreign: true})
+		case has:
+			m.unmerged = append(m.unmerged, unmerged{canary: c, taken: &taken})
+		default:
+			m.byPrimary[i] = c
+		}
+	}
+}
+
+// unmergedOf are the canary routes of a that no primary took.
+func (c *canaries) unmergedOf(a *Analysis) []unmerged {
+	if c == nil {
+		return nil
+	}
+	var out []unmerged
+	for _, u := range c.unmerged {
+		if u.canary.from == a {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// of is the canary route merged into the route at index i, if any.
+func (c *canaries) of(i int) (route, bool) {
+	if c == nil {
+		return route{}, false
+	}
+	r, ok := c.byPrimary[i]
+	return r, ok
 }
 
 // byAge orders Ingresses oldest first by creation, then by namespace and
@@ -132,6 +220,16 @@ func findConflicts(rs []route) []conflict {
 // one that wins over another.
 func (t *HostTable) warnings(a *Analysis) []Warning {
 	var out []Warning
+	for _, u := range t.canary.unmergedOf(a) {
+		msg := fmt.Sprintf("canary for host %q, %s: no Ingress without the canary annotation routes this host and path, so there is no primary route to share traffic with; nginx ignores such a canary, and so does Istio here; add the main Ingress or remove the canary annotation", istioHost(t.Host), u.canary.Match)
+		switch {
+		case u.foreign:
+			msg = fmt.Sprintf("canary for host %q, %s: the route it would share is an Ingress's of another namespace, and a canary takes traffic only from the Ingresses of its own namespace (ingress-nginx merged canaries across namespaces, which let one namespace take another's traffic), so it gets no traffic; create the canary in the namespace of the Ingress it tests", istioHost(t.Host), u.canary.Match)
+		case u.taken != nil:
+			msg = fmt.Sprintf("canary for host %q, %s: the canary %s already shares this path's traffic, and nginx takes one canary per path, so this one gets no traffic; remove one of them", istioHost(t.Host), u.canary.Match, describe(*u.taken, a))
+		}
+		out = append(out, Warning{Field: u.canary.Field(), Message: msg})
+	}
 	for _, c := range t.conflicts {
 		w, r := c.winner, c.loser
 		if r.from != a && w.from != a {
@@ -288,12 +386,12 @@ func (t *HostTable) catchesAll() bool {
 }
 
 // withRule keeps the analyses that have a rule for host ("" also keeps
-// those with a defaultBackend, which catches what the rules without host
-// do not).
+// those with a defaultBackend in the catch-all, which catches what the
+// rules without host do not).
 func withRule(as []*Analysis, host string) []*Analysis {
 	var out []*Analysis
 	for _, a := range as {
-		if slices.Contains(a.Hosts, host) || host == "" && a.Ingress.Spec.DefaultBackend != nil {
+		if slices.Contains(a.Hosts, host) || host == "" && a.catchAll() {
 			out = append(out, a)
 		}
 	}

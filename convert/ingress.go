@@ -75,9 +75,11 @@ type Analysis struct {
 	Hosts    []string
 	routes   []route
 	fallback *destination // from spec.defaultBackend
-	// nginx is what its ingress-nginx annotations ask of objects other
+	refused  []string     // hosts another namespace owns (tenancy.go)
+	nginx    *nginxRoutes // ingress-nginx annotations that shape its routes; nil for none
+	// objects is what its ingress-nginx annotations ask of objects other
 	// than the VirtualService (nginx_objects.go); nil for none.
-	nginx *nginxObjects
+	objects *nginxObjects
 }
 
 // Key is the Ingress's namespace/name.
@@ -202,9 +204,16 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 			d.warn(field.NewPath("metadata", "annotations").Key(ClassAnnotation),
 				"deprecated since Kubernetes 1.18; set spec.ingressClassName to an IngressClass whose controller is %s instead", ControllerName)
 		}
+		if len(ing.Annotations) > 0 {
+			s.checkAnnotations(ing, d)
+		}
+	}
+	s.refuseHosts(a, c, d)
+	if len(ing.Annotations) > 0 {
+		a.nginx = parseNginxRoutes(ing, d)
 	}
 	for ri, rule := range ing.Spec.Rules {
-		if rule.HTTP == nil {
+		if rule.HTTP == nil || a.refused != nil && slices.Contains(a.refused, rule.Host) {
 			continue
 		}
 		for pi, p := range rule.HTTP.Paths {
@@ -234,6 +243,9 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 	}
 	if len(ing.Annotations) > 0 {
 		s.parseNginxObjects(a, c, d)
+		if s.refusesAnnotation(ing) {
+			a.routes, a.fallback = a.routes[:0], nil
+		}
 	}
 	if d != nil {
 		s.checkTLS(a, c)
@@ -306,12 +318,12 @@ func (s Settings) checkTLS(a *Analysis, c Credentials) {
 		case t.SecretName == "":
 			d.Errors = append(d.Errors, field.Required(f().Child("secretName"), fmt.Sprintf(
 				"Istio's gateway needs a certificate for HTTPS and drops a tls entry without secretName; name a kubernetes.io/tls Secret in namespace %q", s.GatewayNamespace)))
-		case !c.SecretExists(t.SecretName):
-			if _, issuing := c.CertificateFor(t.SecretName); !issuing {
-				d.Errors = append(d.Errors, field.Invalid(f().Child("secretName"), t.SecretName, fmt.Sprintf(
-					"no Secret of that name in namespace %q: Istio's ingress gateway reads TLS certificates only from its own namespace %q, never from the Ingress's namespace %q; create it there (kubectl -n %s create secret tls %s --cert=FILE --key=FILE) or issue it with a cert-manager Certificate in %s whose spec.secretName is %q",
-					s.GatewayNamespace, s.GatewayNamespace, a.Ingress.Namespace, s.GatewayNamespace, t.SecretName, s.GatewayNamespace, t.SecretName)))
-			}
+		case !c.SecretExists(t.SecretName) && !issued(c, t.SecretName):
+			d.Errors = append(d.Errors, field.Invalid(f().Child("secretName"), t.SecretName, fmt.Sprintf(
+				"no Secret of that name in namespace %q: Istio's ingress gateway reads TLS certificates only from its own namespace %q, never from the Ingress's namespace %q; create it there (kubectl -n %s create secret tls %s --cert=FILE --key=FILE) or issue it with a cert-manager Certificate in %s whose spec.secretName is %q",
+				s.GatewayNamespace, s.GatewayNamespace, a.Ingress.Namespace, s.GatewayNamespace, t.SecretName, s.GatewayNamespace, t.SecretName)))
+		default:
+			s.checkCertificateUse(a, i, c)
 		}
 		for j, h := range t.Hosts {
 			if singleLabel(h) {
@@ -319,7 +331,7 @@ func (s Settings) checkTLS(a *Analysis, c Credentials) {
 					"Istio's gateway picks a certificate by a Gateway server host, and it refuses single-label names there (they are not fully qualified), so this certificate would never be served; name the host by a fully qualified name such as "+h+".example.com in both the rule and the tls entry, or remove it from tls.hosts and serve it over plain HTTP"))
 				continue
 			}
-			if !a.serves(h) {
+			if !a.serves(h) && !slices.Contains(a.refused, h) {
 				d.warn(f().Child("hosts").Index(j), "no rule of this Ingress serves host %q, so this entry serves it only if another Ingress has rules for it (else nothing answers HTTPS for it); add a rule for it or remove it", h)
 			}
 		}

@@ -42,7 +42,7 @@ func TestHostLimits(t *testing.T) {
 	}, {
 		name: "over it with another tenant's routes",
 		ings: []*networkingv1.Ingress{
-			ingress("a", "first", 0, networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{manyPaths("a.example.com", 3000, 8)}}),
+			sharedWith("b", ingress("a", "first", 0, networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{manyPaths("a.example.com", 3000, 8)}})),
 			ingress("b", "second", 1, networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{rule("b.example.com"), manyPaths("a.example.com", 1001, 8)}}),
 		},
 		want:  `host "a.example.com" would get 4001 routes (1001 from this Ingress, 3000 from other Ingresses)`,

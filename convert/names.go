@@ -67,6 +67,22 @@ func objectName(base, key string) string {
 	return base + "-" + shortHash(key)
 }
 
+// HasObjectNameForm reports whether name has the form of ObjectName's
+// names: a base, a dash and a hash of hashLen hex digits. Names with
+// older versions' shorter hashes do not.
+func HasObjectNameForm(name string) bool {
+	i := len(name) - hashLen
+	if i < 2 || name[i-1] != '-' {
+		return false
+	}
+	for _, c := range name[i:] {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // labelValue returns s when it is a valid label value, else a shortened,
 // sanitized form with a hash.
 func labelValue(s string) string {

@@ -20,14 +20,14 @@ import (
 const (
 	nginxBackendProtocol  = "backend-protocol"
 	nginxAffinity         = "affinity"
-	nginxAffinityMode     = "affinity-mode"
 	nginxCookieName       = "session-cookie-name"
 	nginxCookiePath       = "session-cookie-path"
 	nginxCookieMaxAge     = "session-cookie-max-age"
 	nginxCookieExpires    = "session-cookie-expires"
 	nginxLoadBalance      = "load-balance"
 	nginxConnectTimeout   = "proxy-connect-timeout"
-	nginxAllowSourceRange = "whitelist-source-range"
+	nginxAllowSourceRange = "allowlist-source-range"
+	nginxAllowSourceOld   = "whitelist-source-range" // the old name, still read
 	nginxDenySourceRange  = "denylist-source-range"
 	nginxSSLPassthrough   = "ssl-passthrough"
 )
@@ -78,7 +78,7 @@ func (n *nginxObjects) restricted() bool {
 	return n != nil && (len(n.ranges.allow) > 0 || len(n.ranges.deny) > 0)
 }
 
-// parseNginxObjects reads the annotations of this file into a.nginx, after
+// parseNginxObjects reads the annotations of this file into a.objects, after
 // a's routes are known, recording problems in d when it is not nil. An
 // Ingress whose source ranges cannot be enforced loses all its routes
 // (fail closed). An Ingress without annotations returns at once.
@@ -105,10 +105,10 @@ func (s Settings) parseNginxObjects(a *Analysis, c Services, d *Diagnostics) {
 			if d != nil {
 				s.warnGRPC(a, c, d, v)
 			}
-		case "FCGI":
-			bad(nginxBackendProtocol, v, "Istio's gateway cannot speak FastCGI to a backend, so this Ingress would reach it over HTTP; serve the application over HTTP (or put a FastCGI gateway such as a php-fpm sidecar with nginx in front of it) and remove the annotation")
+		case "FCGI", "AJP":
+			bad(nginxBackendProtocol, v, "Istio's gateway speaks only HTTP, HTTP/2 and gRPC (over TLS or not) to a backend, not FastCGI or AJP, so this Ingress would reach it over HTTP; serve the application over HTTP (for FastCGI, put a web server such as nginx beside php-fpm in the pod) and remove the annotation")
 		default:
-			bad(nginxBackendProtocol, v, "not a backend protocol: ingress-nginx takes HTTP, HTTPS, AUTO_HTTP, GRPC, GRPCS or FCGI (H2C is not one: to speak cleartext HTTP/2 to a backend under Istio, name its Service port http2 or set appProtocol: kubernetes.io/h2c); write one of those or remove it")
+			bad(nginxBackendProtocol, v, "not a backend protocol: ingress-nginx takes HTTP, HTTPS, AUTO_HTTP, GRPC, GRPCS, FCGI or AJP (H2C is not one: to speak cleartext HTTP/2 to a backend under Istio, name its Service port http2 or set appProtocol: kubernetes.io/h2c); write one of those or remove it")
 		}
 	}
 	s.parseBalancing(ing, n, bad, d)
@@ -122,9 +122,9 @@ func (s Settings) parseNginxObjects(a *Analysis, c Services, d *Diagnostics) {
 	for _, r := range []struct {
 		name string
 		into *[]string
-	}{{nginxAllowSourceRange, &n.ranges.allow}, {nginxDenySourceRange, &n.ranges.deny}} {
+	}{{nginxAllowSourceRange, &n.ranges.allow}, {nginxAllowSourceOld, &n.ranges.allow}, {nginxDenySourceRange, &n.ranges.deny}} {
 		v, ok := nginxValue(ing, r.name)
-		if !ok {
+		if !ok || len(*r.into) > 0 { // allowlist- wins over its old name
 			continue
 		}
 		cidrs, problem := parseCIDRs(v)
@@ -149,7 +149,7 @@ func (s Settings) parseNginxObjects(a *Analysis, c Services, d *Diagnostics) {
 		a.routes, a.fallback = a.routes[:0], nil
 	}
 	if n.policy != (destinationPolicy{}) || n.restricted() || n.passthrough || n.closed {
-		a.nginx = n
+		a.objects = n
 	}
 }
 
@@ -197,9 +197,6 @@ func (s Settings) parseBalancing(ing *networkingv1.Ingress, n *nginxObjects, bad
 				bad(name, t, "must be a whole number of seconds greater than 0; it becomes the cookie's ttl (leave it out for a session cookie)")
 			}
 		}
-	}
-	if m, ok := nginxValue(ing, nginxAffinityMode); ok && d != nil && strings.TrimSpace(m) == "persistent" {
-		d.warn(annotationField(NginxPrefix+nginxAffinityMode), "Istio's cookie affinity is a consistent hash: when backends are added or removed, some clients move to another backend, as ingress-nginx's \"balanced\" mode does; \"persistent\" (never move a client while its backend lives) has no Istio equivalent")
 	}
 }
 

@@ -177,7 +177,11 @@ func TestServeByMeaning(t *testing.T) {
 					secrets[e.SecretName] = true
 				}
 			}
-			res := convert.DefaultSettings().Convert(convert.Snapshot{
+			// Some cases share hosts across namespaces: the Kubernetes
+			// rule, as a cluster without host ownership serves it.
+			s := convert.DefaultSettings()
+			s.HostOwnership = false
+			res := s.Convert(convert.Snapshot{
 				Ingresses: tc.ings, Services: tc.svcs, Credentials: convert.StaticCredentials{Secrets: secrets},
 			})
 			if res.HasErrors() {

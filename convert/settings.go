@@ -39,6 +39,23 @@ type Settings struct {
 	DomainSuffix string
 	// IngressService is the gateway Service whose addresses go into Ingress status.
 	IngressService string
+	// HostOwnership gives each host to the namespace whose Ingress claimed
+	// it first (README "Many teams, one gateway"); off, any namespace may
+	// add routes and certificates to any host.
+	HostOwnership bool
+	// CertificateUse says whether TLS Secrets must declare the namespaces
+	// that may serve them.
+	CertificateUse CertificateUse
+	// AcceptAnnotations are the refused ingress-nginx annotations (names
+	// without NginxPrefix, or "*" for all) that the cluster's admin accepts
+	// on every Ingress: each becomes a warning that says what is lost.
+	AcceptAnnotations []string
+	// AsClasses are classes of other controllers whose Ingresses are
+	// treated as if Istio already served them (AsClass), so that a team
+	// sees before switching what would be translated, refused and ignored.
+	// Empty, as in the webhook and the reconciler, it changes nothing; only
+	// the CLI's migration report (check --as-class) sets it.
+	AsClasses []string
 }
 
 // DefaultSettings returns the defaults of SPEC section 1.
@@ -50,6 +67,8 @@ func DefaultSettings() Settings {
 		GatewaySelector:  map[string]string{"istio": "ingressgateway"},
 		DomainSuffix:     "cluster.local",
 		IngressService:   "istio-ingressgateway",
+		HostOwnership:    true,
+		CertificateUse:   CertificateUsePermissive,
 	}
 }
 
@@ -71,6 +90,9 @@ func (s Settings) Check() error {
 	if s.Mode != ModeStrict && s.Mode != ModeDefault {
 		problems = append(problems, fmt.Sprintf("ingress controller mode %q: must be STRICT or DEFAULT", s.Mode))
 	}
+	if s.CertificateUse != CertificateUsePermissive && s.CertificateUse != CertificateUseStrict {
+		problems = append(problems, fmt.Sprintf("certificate use %q: must be permissive or strict", s.CertificateUse))
+	}
 	if errs := validation.IsDNS1123Label(s.GatewayNamespace); len(errs) > 0 {
 		problems = append(problems, fmt.Sprintf("gateway namespace %q: %s", s.GatewayNamespace, strings.Join(errs, "; ")))
 	}
@@ -79,6 +101,9 @@ func (s Settings) Check() error {
 	}
 	if errs := validation.IsDNS1123Subdomain(s.DomainSuffix); len(errs) > 0 {
 		problems = append(problems, fmt.Sprintf("domain suffix %q: %s", s.DomainSuffix, strings.Join(errs, "; ")))
+	}
+	if bad := checkAcceptAnnotations(s.AcceptAnnotations); len(bad) > 0 {
+		problems = append(problems, fmt.Sprintf("accept annotations %s: not refused annotations of ingress-nginx; name refused ones such as auth-url, or \"*\"", strings.Join(bad, ", ")))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(problems, ", "))

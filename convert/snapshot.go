@@ -15,7 +15,8 @@ import (
 // of other types are left out.
 func NewSnapshot(objs []runtime.Object, gatewayNamespace string) Snapshot {
 	var snap Snapshot
-	creds := StaticCredentials{Secrets: map[string]bool{}, Certificates: map[string]string{}}
+	creds := StaticCredentials{Secrets: map[string]bool{}, Certificates: map[string]string{}, Uses: map[string]CredentialUse{}}
+	var certs []*cmv1.Certificate
 	for _, obj := range objs {
 		switch o := obj.(type) {
 		case *networkingv1.Ingress:
@@ -27,11 +28,20 @@ func NewSnapshot(objs []runtime.Object, gatewayNamespace string) Snapshot {
 		case *corev1.Secret:
 			if o.Namespace == gatewayNamespace {
 				creds.Secrets[o.Name] = true
+				if v, ok := o.Annotations[AnnotationAllowedNamespaces]; ok {
+					creds.Uses[o.Name] = CredentialUse{Declared: true, Namespaces: v}
+				}
 			}
 		case *cmv1.Certificate:
 			if o.Namespace == gatewayNamespace && o.Spec.SecretName != "" {
 				creds.Certificates[o.Spec.SecretName] = o.Name
+				certs = append(certs, o)
 			}
+		}
+	}
+	for _, cert := range certs {
+		if creds.Certificates[cert.Spec.SecretName] == cert.Name {
+			creds.Uses[cert.Spec.SecretName] = UseOf(creds.Uses[cert.Spec.SecretName], cert)
 		}
 	}
 	snap.Credentials = creds

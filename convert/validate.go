@@ -20,7 +20,7 @@ func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
 				others = append(others, other)
 			}
 		}
-		if !sharesMatch(h, a, others) {
+		if !a.isCanary() && !sharesMatch(h, a, others) {
 			continue
 		}
 		as := []*Analysis{a}
@@ -38,7 +38,7 @@ func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
 // settings of one of the same Service ports. An Ingress without such
 // annotations reads nothing.
 func (s Settings) checkDestinations(a *Analysis, c View) {
-	if a.nginx == nil || a.nginx.policy == (destinationPolicy{}) {
+	if a.objects == nil || a.objects.policy == (destinationPolicy{}) {
 		return
 	}
 	as := []*Analysis{a}

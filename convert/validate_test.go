@@ -79,7 +79,7 @@ func TestValidateFindsSharedMatchesAmongManyPaths(t *testing.T) {
 			ing := ingress("a", "own", 1, networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{rule("a.example.com", tc.own...)}})
 			ings := []*networkingv1.Ingress{ing}
 			if tc.others != nil {
-				ings = append(ings, ingress("b", "other", 0, networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{rule("a.example.com", tc.others...)}}))
+				ings = append(ings, ingress("a", "other", 0, networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{rule("a.example.com", tc.others...)}}))
 			}
 			d := convert.DefaultSettings().Validate(ing, convert.NewIndex(convert.Snapshot{Ingresses: ings}))
 			got := slices.ContainsFunc(d.Warnings, func(w convert.Warning) bool {

@@ -30,6 +30,10 @@ type Credentials interface {
 	// CertificateFor returns the name of a cert-manager Certificate in the
 	// gateway namespace whose spec.secretName is secretName.
 	CertificateFor(secretName string) (string, bool)
+	// CredentialUse returns what the Secret of that name, or else the
+	// Certificate that issues it, declares about who may serve it, and
+	// the Certificate's dnsNames.
+	CredentialUse(secretName string) CredentialUse
 }
 
 // Hosts finds the Ingresses that take part in a host's Gateway and
@@ -60,12 +64,15 @@ type View interface {
 	Hosts
 }
 
-// StaticCredentials is a Credentials backed by two sets of names.
+// StaticCredentials is a Credentials backed by sets of names.
 type StaticCredentials struct {
 	// Secrets holds the names of Secrets in the gateway namespace.
 	Secrets map[string]bool
 	// Certificates maps a spec.secretName to the Certificate that issues it.
 	Certificates map[string]string
+	// Uses maps a Secret name to what it and its Certificate declare;
+	// absent names declare nothing.
+	Uses map[string]CredentialUse
 }
 
 // SecretExists implements Credentials.
@@ -76,6 +83,9 @@ func (c StaticCredentials) CertificateFor(secretName string) (string, bool) {
 	n, ok := c.Certificates[secretName]
 	return n, ok
 }
+
+// CredentialUse implements Credentials.
+func (c StaticCredentials) CredentialUse(secretName string) CredentialUse { return c.Uses[secretName] }
 
 // Snapshot is one consistent view of the cluster state that conversion reads.
 type Snapshot struct {

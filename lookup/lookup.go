@@ -9,7 +9,8 @@
 //   - Secrets of the gateway namespace as metadata only, so the process never
 //     holds Secret data;
 //   - cert-manager Certificates of the gateway namespace, slimmed to
-//     spec.secretName and indexed by it, when cert-manager's API is served.
+//     spec.secretName (indexed), spec.dnsNames and the annotation that
+//     says who may use them, when cert-manager's API is served.
 //
 // Wire it into a manager in two steps: CacheObjects when building the
 // manager's cache (server.CacheOptions), New before starting it.
@@ -22,7 +23,6 @@ package lookup
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -91,17 +91,19 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 //   - Ingresses keep their spec, status and the metadata that convert and
 //     the reconcilers read: name, namespace, UID, resourceVersion,
 //     generation, creation and deletion timestamps, and of the annotations
-//     only kubernetes.io/ingress.class and ingress-nginx's (nothing reads
-//     the labels and other annotations, such as Helm's, or kubectl's
-//     last-applied-configuration, a copy of the whole object);
+//     only kubernetes.io/ingress.class, ingressguard's own and
+//     ingress-nginx's (nothing reads the labels and other annotations,
+//     such as Helm's, or kubectl's last-applied-configuration, a copy of
+//     the whole object);
 //   - Services keep only name, namespace, UID, resourceVersion,
 //     spec.ports (to resolve named ports), spec.externalIPs and
 //     status.loadBalancer (for Ingress status);
 //   - Secrets, read as metav1.PartialObjectMetadata, and Certificates are
 //     cached in o.GatewayNamespace only; Secrets keep only name, namespace,
-//     UID and resourceVersion (their annotations can hold a copy of their
-//     data, kubectl's last-applied-configuration), Certificates only that
-//     plus spec.secretName.
+//     UID, resourceVersion and, of their annotations, only
+//     ingressguard.io/allowed-namespaces (the others can hold a copy of
+//     their data, kubectl's last-applied-configuration), Certificates only
+//     that plus spec.secretName and spec.dnsNames.
 //
 // Other readers of the same cache see these slimmed objects too.
 func CacheObjects(o Options) map[client.Object]cache.ByObject {
@@ -133,7 +135,7 @@ func slimIngress(in any) (any, error) {
 	}
 	kept := 0
 	for k := range ing.Annotations {
-		if keptAnnotation(k) {
+		if cachedAnnotation(k) {
 			kept++
 		}
 	}
@@ -145,7 +147,7 @@ func slimIngress(in any) (any, error) {
 	if kept > 0 {
 		m.Annotations = make(map[string]string, kept)
 		for k, v := range ing.Annotations {
-			if keptAnnotation(k) {
+			if cachedAnnotation(k) {
 				m.Annotations[k] = v
 			}
 		}
@@ -153,10 +155,16 @@ func slimIngress(in any) (any, error) {
 	return &networkingv1.Ingress{TypeMeta: ing.TypeMeta, ObjectMeta: m, Spec: ing.Spec, Status: ing.Status}, nil
 }
 
-// keptAnnotation reports whether the cache keeps an Ingress annotation:
-// the class annotation, and ingress-nginx's, which convert translates.
-func keptAnnotation(key string) bool {
-	return key == convert.ClassAnnotation || strings.HasPrefix(key, convert.NginxPrefix)
+// cachedAnnotation reports whether the cache keeps an Ingress's
+// annotation key: those convert reads to serve it: the class annotation,
+// ingressguard's host sharing and accepted refusals, and ingress-nginx's
+// annotations, which convert translates into the routes or refuses.
+func cachedAnnotation(k string) bool {
+	switch k {
+	case convert.ClassAnnotation, convert.AnnotationShareHostWith, convert.AcceptAnnotation:
+		return true
+	}
+	return strings.HasPrefix(k, convert.NginxPrefix)
 }
 
 // slimService is the cache transform of Services. Transforms also receive
@@ -175,13 +183,29 @@ func slimService(in any) (any, error) {
 	}, nil
 }
 
+// keep returns the annotations of those keys that in has, nil for none.
+func keep(in map[string]string, keys ...string) map[string]string {
+	var out map[string]string
+	for _, k := range keys {
+		if v, ok := in[k]; ok {
+			if out == nil {
+				out = make(map[string]string, len(keys))
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // slimSecret is the cache transform of Secret metadata.
 func slimSecret(in any) (any, error) {
 	s, ok := in.(*metav1.PartialObjectMetadata)
 	if !ok {
 		return in, nil
 	}
-	return &metav1.PartialObjectMetadata{TypeMeta: s.TypeMeta, ObjectMeta: slimMeta(s.ObjectMeta)}, nil
+	m := slimMeta(s.ObjectMeta)
+	m.Annotations = keep(s.Annotations, convert.AnnotationAllowedNamespaces)
+	return &metav1.PartialObjectMetadata{TypeMeta: s.TypeMeta, ObjectMeta: m}, nil
 }
 
 // slimCertificate is the cache transform of Certificates.
@@ -190,7 +214,9 @@ func slimCertificate(in any) (any, error) {
 	if !ok {
 		return in, nil
 	}
-	return &cmv1.Certificate{TypeMeta: c.TypeMeta, ObjectMeta: slimMeta(c.ObjectMeta), Spec: cmv1.CertificateSpec{SecretName: c.Spec.SecretName}}, nil
+	m := slimMeta(c.ObjectMeta)
+	m.Annotations = keep(c.Annotations, convert.AnnotationAllowedNamespaces)
+	return &cmv1.Certificate{TypeMeta: c.TypeMeta, ObjectMeta: m, Spec: cmv1.CertificateSpec{SecretName: c.Spec.SecretName, DNSNames: c.Spec.DNSNames}}, nil
 }
 
 // Informers is a convert.View read from an informer cache. Its lookups
@@ -323,6 +349,13 @@ var secretProbes = sync.Pool{New: func() any { return new(metav1.PartialObjectMe
 
 // SecretExists implements convert.Credentials.
 func (c *Informers) SecretExists(name string) bool {
+	return c.secret(name, func(*metav1.PartialObjectMetadata) {})
+}
+
+// secret reads the cached metadata of the Secret of that name in the
+// gateway namespace and, if it exists, hands it to read, which must not
+// keep it.
+func (c *Informers) secret(name string, read func(*metav1.PartialObjectMetadata)) bool {
 	probe := secretProbes.Get().(*metav1.PartialObjectMetadata)
 	defer secretProbes.Put(probe)
 	// A read overwrites the probe's kind too; the cache finds the
@@ -331,30 +364,57 @@ func (c *Informers) SecretExists(name string) bool {
 	probe.SetGroupVersionKind(secretGVK)
 	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, probe, client.UnsafeDisableDeepCopy)
 	c.failed(err, "Secret", "namespace", c.opts.GatewayNamespace, "name", name)
+	if err == nil {
+		read(probe)
+	}
 	return err == nil
 }
 
 // CertificateFor implements convert.Credentials. When several Certificates
 // issue the same Secret, the first by name is returned.
 func (c *Informers) CertificateFor(secretName string) (string, bool) {
+	if cert := c.certificate(secretName); cert != nil {
+		return cert.Name, true
+	}
+	return "", false
+}
+
+// certificate returns the cached Certificate that issues the Secret, the
+// first by name when several do, or nil.
+func (c *Informers) certificate(secretName string) *cmv1.Certificate {
 	if !c.opts.CertManager {
-		return "", false
+		return nil
 	}
 	var list cmv1.CertificateList
 	if err := c.reader.List(context.Background(), &list, client.InNamespace(c.opts.GatewayNamespace),
 		client.MatchingFields{secretNameIndex: secretName}, client.UnsafeDisableDeepCopy); err != nil {
 		c.failed(err, "Certificates", "namespace", c.opts.GatewayNamespace, "secretName", secretName)
-		return "", false
+		return nil
 	}
 	if len(list.Items) == 0 {
-		return "", false
+		return nil
 	}
-	names := make([]string, len(list.Items))
-	for i, cert := range list.Items {
-		names[i] = cert.Name
+	first := &list.Items[0]
+	for i := range list.Items {
+		if list.Items[i].Name < first.Name {
+			first = &list.Items[i]
+		}
 	}
-	sort.Strings(names)
-	return names[0], true
+	return first
+}
+
+// CredentialUse implements convert.Credentials from the Secret's
+// annotation and its Certificate's (convert.UseOf), as the cache keeps
+// them.
+func (c *Informers) CredentialUse(secretName string) convert.CredentialUse {
+	var use convert.CredentialUse
+	c.secret(secretName, func(m *metav1.PartialObjectMetadata) {
+		use.Namespaces, use.Declared = m.Annotations[convert.AnnotationAllowedNamespaces]
+	})
+	if cert := c.certificate(secretName); cert != nil {
+		use = convert.UseOf(use, cert)
+	}
+	return use
 }
 
 // ingressIndex is a client-go index function of Ingresses by hosts.

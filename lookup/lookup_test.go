@@ -3,6 +3,7 @@ package lookup_test
 import (
 	"context"
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -171,6 +172,76 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("certificate use: the allowed namespaces and dnsNames, and no other metadata", func(t *testing.T) {
+		lastApplied := map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"tls.key":"c2VjcmV0"}}`}
+		annotated := func(allowed string) map[string]string {
+			m := map[string]string{convert.AnnotationAllowedNamespaces: allowed}
+			for k, v := range lastApplied {
+				m[k] = v
+			}
+			return m
+		}
+		secret := func(name string, annotations map[string]string) *corev1.Secret {
+			return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: envtest.IstioNamespace, Annotations: annotations}, Type: corev1.SecretTypeTLS,
+				Data: map[string][]byte{corev1.TLSCertKey: []byte("cert"), corev1.TLSPrivateKeyKey: []byte("secret")}}
+		}
+		cert := func(name, secretName string, annotations map[string]string) *cmv1.Certificate {
+			return &cmv1.Certificate{
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: envtest.IstioNamespace, Annotations: annotations},
+				Spec: cmv1.CertificateSpec{
+					SecretName: secretName, DNSNames: []string{"a.example.com", "*.a.example.com"}, CommonName: "a.example.com",
+					IssuerRef: cmmeta.IssuerReference{Name: "letsencrypt", Kind: "ClusterIssuer"},
+				},
+			}
+		}
+		create(
+			secret("declared-tls", annotated("team-a")),
+			secret("undeclared-tls", lastApplied),
+			cert("declared", "issued-declared-tls", annotated("team-b, team-c")),
+			secret("both-tls", annotated("team-a")), cert("both", "both-tls", annotated("team-b")),
+		)
+		dns := []string{"a.example.com", "*.a.example.com"}
+		want := map[string]convert.CredentialUse{
+			"declared-tls":        {Declared: true, Namespaces: "team-a"},
+			"undeclared-tls":      {},
+			"issued-declared-tls": {Declared: true, Namespaces: "team-b, team-c", Certificate: "declared", DNSNames: dns},
+			// The Secret's own declaration wins over its Certificate's.
+			"both-tls": {Declared: true, Namespaces: "team-a", Certificate: "both", DNSNames: dns},
+		}
+		envtest.Until(t, "the cache to show the Secrets and Certificates", func() bool {
+			return cl.SecretExists("undeclared-tls") && cl.CredentialUse("both-tls").Certificate == "both" && cl.CredentialUse("issued-declared-tls").Declared
+		})
+		for name, w := range want {
+			if got := cl.CredentialUse(name); !reflect.DeepEqual(got, w) {
+				t.Errorf("CredentialUse(%s) = %+v, want %+v", name, got, w)
+			}
+		}
+		var secrets metav1.PartialObjectMetadataList
+		secrets.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+		if err := c.List(ctx, &secrets, client.InNamespace(envtest.IstioNamespace)); err != nil {
+			t.Fatal(err)
+		}
+		var certs cmv1.CertificateList
+		if err := c.List(ctx, &certs, client.InNamespace(envtest.IstioNamespace)); err != nil {
+			t.Fatal(err)
+		}
+		var metas []metav1.ObjectMeta
+		for _, m := range secrets.Items {
+			metas = append(metas, m.ObjectMeta)
+		}
+		for _, c := range certs.Items {
+			metas = append(metas, c.ObjectMeta)
+			if c.Spec.CommonName != "" || c.Spec.IssuerRef.Name != "" {
+				t.Errorf("cached Certificate %s keeps more of its spec than secretName and dnsNames: %+v", c.Name, c.Spec)
+			}
+		}
+		for _, m := range metas {
+			if _, ok := m.Annotations["kubectl.kubernetes.io/last-applied-configuration"]; ok || len(m.Annotations) > 1 {
+				t.Errorf("cached %s keeps annotations other than %s: %v", m.Name, convert.AnnotationAllowedNamespaces, m.Annotations)
+			}
+		}
+	})
+
 	t.Run("Ingresses by rule host", func(t *testing.T) {
 		ing := func(ns, name string, hosts ...string) *networkingv1.Ingress {
 			i := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
@@ -181,8 +252,10 @@ func TestCluster(t *testing.T) {
 				Name: "httpbin", Port: networkingv1.ServiceBackendPort{Number: 8000}}}
 			return i
 		}
+		shared := ing("shop", "a", "a.example.com", "shared.example.com")
+		shared.Annotations = map[string]string{convert.AnnotationShareHostWith: "default", "meta.helm.sh/release-name": "shop"}
 		create(
-			ing("shop", "a", "a.example.com", "shared.example.com"),
+			shared,
 			ing("default", "b", "shared.example.com"),
 			ing("default", "c", ""),
 		)
@@ -209,6 +282,9 @@ func TestCluster(t *testing.T) {
 		for _, i := range cl.HostIngresses("a.example.com") {
 			if i.ManagedFields != nil {
 				t.Errorf("cached Ingress %s keeps managedFields", i.Name)
+			}
+			if want := map[string]string{convert.AnnotationShareHostWith: "default"}; !reflect.DeepEqual(i.Annotations, want) {
+				t.Errorf("cached Ingress %s has annotations %v, want %v", i.Name, i.Annotations, want)
 			}
 		}
 	})

@@ -105,7 +105,10 @@ func BenchmarkReview(b *testing.B) {
 			ing.Name = "other"
 			ing.Spec.Rules[0].HTTP.Paths[0].Path = "/api"
 		})},
-		Credentials: convert.StaticCredentials{Secrets: map[string]bool{"httpbin-tls": true}},
+		Credentials: convert.StaticCredentials{
+			Secrets: map[string]bool{"httpbin-tls": true},
+			Uses:    map[string]convert.CredentialUse{"httpbin-tls": {Declared: true, Namespaces: "default"}},
+		},
 	}
 	c := convert.NewIndex(snap)
 	s := convert.DefaultSettings()

@@ -87,7 +87,9 @@ func pathType(pt networkingv1.PathType) *networkingv1.PathType { return &pt }
 
 // cluster is the cluster state of the handler tests: the istio and nginx
 // IngressClasses, Secret "httpbin-tls" in the gateway namespace and a
-// Certificate "httpbin-cert" issuing Secret "issued-tls" there.
+// Certificate "httpbin-cert" issuing Secret "issued-tls" there, both for
+// namespace "default" (ingressguard.io/allowed-namespaces), and Secret
+// "team-tls" for namespace "team-a" only.
 func cluster() *convert.Index {
 	return convert.NewIndex(convert.Snapshot{
 		IngressClasses: []*networkingv1.IngressClass{
@@ -95,8 +97,13 @@ func cluster() *convert.Index {
 			{ObjectMeta: metav1.ObjectMeta{Name: "nginx"}, Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}},
 		},
 		Credentials: convert.StaticCredentials{
-			Secrets:      map[string]bool{"httpbin-tls": true},
+			Secrets:      map[string]bool{"httpbin-tls": true, "team-tls": true},
 			Certificates: map[string]string{"issued-tls": "httpbin-cert"},
+			Uses: map[string]convert.CredentialUse{
+				"httpbin-tls": {Declared: true, Namespaces: "default"},
+				"issued-tls":  {Declared: true, Namespaces: "default", Certificate: "httpbin-cert", DNSNames: []string{"httpbin.example.com"}},
+				"team-tls":    {Declared: true, Namespaces: "team-a"},
+			},
 		},
 	})
 }

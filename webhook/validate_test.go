@@ -140,6 +140,12 @@ func TestValidator(t *testing.T) {
 		ing:        ingress(t, seed, withClassName("istio"), withTLS("issued-tls")),
 		wantReason: "valid",
 	}, {
+		name:       "TLS Secret declared for another namespace: denied",
+		op:         admissionv1.Create,
+		ing:        ingress(t, seed, withClassName("istio"), withTLS("team-tls")),
+		wantReason: "invalid",
+		wantCauses: []cause{{"spec.tls[0].secretName", []string{`Invalid value: "team-tls"`, "ingressguard.io/allowed-namespaces", `"default" is not among them`, `add "default" to that annotation`}}},
+	}, {
 		name:       "TLS entry without secretName: denied",
 		op:         admissionv1.Create,
 		ing:        ingress(t, seed, withClassName("istio"), withTLS("")),

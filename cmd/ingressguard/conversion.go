@@ -51,14 +51,22 @@ func (c *conversion) assumeInstalledClass(snap *convert.Snapshot) string {
 	return ""
 }
 
+// converted is what conversion.run returns: the input, the classes of
+// its snapshot and its conversion.
+type converted struct {
+	in      *input
+	classes convert.Classes
+	res     *convert.Result
+}
+
 // run reads the input, prints the notes to stderr and converts.
-func (c *conversion) run(cmd *cobra.Command) (*input, *convert.Result, error) {
+func (c *conversion) run(cmd *cobra.Command) (converted, error) {
 	if err := c.settings.Check(); err != nil {
-		return nil, nil, err
+		return converted{}, err
 	}
 	in, err := c.input.load(cmd.Context(), cmd.InOrStdin(), c.settings.GatewayNamespace)
 	if err != nil {
-		return nil, nil, err
+		return converted{}, err
 	}
 	snap := convert.NewSnapshot(manifest.Objects(in.docs), c.settings.GatewayNamespace)
 	notes := slices.Clone(in.notes)
@@ -66,19 +74,22 @@ func (c *conversion) run(cmd *cobra.Command) (*input, *convert.Result, error) {
 		notes = append(notes, n)
 	}
 	res := c.settings.Convert(snap)
-	notes = append(notes, notOurs(c.settings, in, snap, res.Ignored, c.input.readsCluster())...)
+	classes := convert.NewIndex(snap)
+	notes = append(notes, treatedAs(c.settings, snap.Ingresses, classes)...)
+	notes = append(notes, notOurs(c.settings, in, classes, res.Ignored, c.input.readsCluster())...)
 	for _, n := range notes {
 		if _, err := fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n); err != nil {
-			return nil, nil, err
+			return converted{}, err
 		}
 	}
-	return in, res, nil
+	return converted{in: in, classes: classes, res: res}, nil
 }
 
-// formatFlag validates an output format before any input is read.
-func formatFlag(format string) error {
-	if !slices.Contains(manifest.Formats, format) {
-		return fmt.Errorf("unknown output format %q: use %s", format, strings.Join(manifest.Formats, " or "))
+// formatFlag validates an output format, one of formats, before any
+// input is read.
+func formatFlag(format string, formats []string) error {
+	if !slices.Contains(formats, format) {
+		return fmt.Errorf("unknown output format %q: use %s", format, strings.Join(formats, " or "))
 	}
 	return nil
 }

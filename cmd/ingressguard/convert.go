@@ -32,24 +32,25 @@ Ingress that have errors are left out of the output, and the exit status is 1.
 	conv := newConversion(cmd)
 	cmd.Flags().StringVarP(&format, "output", "o", "yaml", "output format, `yaml|json`")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := formatFlag(format); err != nil {
+		if err := formatFlag(format, manifest.Formats); err != nil {
 			return err
 		}
-		in, res, err := conv.run(cmd)
+		cv, err := conv.run(cmd)
 		if err != nil {
 			return err
 		}
+		res := cv.res
 		if err := manifest.Write(cmd.OutOrStdout(), res.Objects(), format); err != nil {
 			return err
 		}
-		c, err := writeDiagnostics(cmd.ErrOrStderr(), res, in)
-		if err != nil {
+		r := newRunReport(cv, conv.settings)
+		if err := r.writeProblems(cmd.ErrOrStderr()); err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintln(cmd.ErrOrStderr(), c.summary("converted")); err != nil {
+		if _, err := fmt.Fprintln(cmd.ErrOrStderr(), r.Summary.line("converted")); err != nil {
 			return err
 		}
-		if c.errors > 0 {
+		if r.Summary.Errors > 0 {
 			return errProblems
 		}
 		return nil

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -43,6 +44,13 @@ func TestCluster(t *testing.T) {
 			},
 		}
 	}
+	// An Ingress of ingress-nginx with its annotations, on a host and path
+	// that an Ingress of Istio in another namespace routes too.
+	legacy := ingress("shop", "legacy", &nginx, "")
+	legacy.Spec.TLS = nil
+	legacy.Spec.Rules[0].Host = "httpbin.example.com"
+	legacyAnnotations := []string{"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target"}
+	legacy.Annotations = map[string]string{legacyAnnotations[0]: "8m", legacyAnnotations[1]: "/"}
 	for _, o := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "httpbin"}, Spec: corev1.ServiceSpec{
@@ -51,10 +59,11 @@ func TestCluster(t *testing.T) {
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "httpbin"}, Spec: corev1.ServiceSpec{
 			Ports: []corev1.ServicePort{{Name: "http", Port: 8000}},
 		}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "httpbin-tls"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "httpbin-tls",
+			Annotations: map[string]string{convert.AnnotationAllowedNamespaces: "default, shop"}}},
 		ingress("default", "httpbin", &istio, "httpbin-tls"),
 		ingress("shop", "shop", &istio, "shop-tls"),
-		ingress("shop", "legacy", &nginx, "legacy-tls"),
+		legacy,
 	} {
 		if err := env.Client.Create(ctx, o); err != nil {
 			t.Fatal(err)
@@ -96,6 +105,15 @@ func TestCluster(t *testing.T) {
 			stdout: []string{"2 Ingresses checked, 0 errors, 0 warnings\n"},
 			stderr: "note: Ingress shop/shop of " + fixedFile + " (document 1) replaces the one in the cluster\n",
 		}, {
+			name: "--as-class",
+			args: []string{"--kubeconfig", env.Kubeconfig, "--as-class", "nginx"},
+			code: 1,
+			stdout: append(answerLines(t, "cluster: Ingress shop/legacy: ", legacyAnnotations),
+				// default/httpbin owns the host (README "Many teams, one gateway").
+				`cluster: Ingress shop/legacy: spec.rules[0].host: Invalid value: "httpbin.example.com": host "httpbin.example.com" is already served by an Ingress in another namespace`,
+				missingTLS, "\nANNOTATION ", "3 Ingresses checked, 2 errors, "),
+			stderr: "note: checking 1 Ingress of class nginx as Istio's (--as-class)\n",
+		}, {
 			name:   "unknown context",
 			args:   []string{"--kubeconfig", env.Kubeconfig, "--context", "nope"},
 			code:   2,
@@ -108,14 +126,7 @@ func TestCluster(t *testing.T) {
 				if code != tt.code {
 					t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
 				}
-				rest := out
-				for _, want := range tt.stdout {
-					i := strings.Index(rest, want)
-					if i < 0 {
-						t.Fatalf("stdout lacks %q (in this order):\n%s", want, out)
-					}
-					rest = rest[i+len(want):]
-				}
+				inOrder(t, out, tt.stdout)
 				if tt.stderr != "" && !strings.Contains(errOut, tt.stderr) {
 					t.Errorf("stderr lacks %q:\n%s", tt.stderr, errOut)
 				}
@@ -125,7 +136,8 @@ func TestCluster(t *testing.T) {
 
 	t.Run("an issuing Certificate counts as the Secret", func(t *testing.T) {
 		cert := &cmv1.Certificate{
-			ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "shop"},
+			ObjectMeta: metav1.ObjectMeta{Namespace: envtest.IstioNamespace, Name: "shop",
+				Annotations: map[string]string{convert.AnnotationAllowedNamespaces: "shop"}},
 			Spec: cmv1.CertificateSpec{
 				SecretName: "shop-tls", DNSNames: []string{"shop.example.com"},
 				IssuerRef: cmmeta.IssuerReference{Name: "ca", Kind: "ClusterIssuer"},

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ingressguard/ingressguard/convert"
 )
 
 // examples is the repository's examples folder.
@@ -25,6 +29,21 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, cod
 	var out, errOut bytes.Buffer
 	code = execute(t.Context(), args, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), code
+}
+
+// inOrder fails t unless out contains each of wants, in this order, and
+// returns what follows the last.
+func inOrder(t *testing.T, out string, wants []string) string {
+	t.Helper()
+	rest := out
+	for _, want := range wants {
+		i := strings.Index(rest, want)
+		if i < 0 {
+			t.Fatalf("stdout lacks %q (in this order):\n%s", want, out)
+		}
+		rest = rest[i+len(want):]
+	}
+	return rest
 }
 
 // istioObjects parses convert's output.
@@ -199,6 +218,10 @@ func TestCheckInvalidExamples(t *testing.T) {
 		{file: "resource-backend.yaml", ingress: "default/assets", field: "spec.rules[0].http.paths[0].backend.resource", value: `"storage.example.com/Bucket/static-assets"`, fix: "use backend.service"},
 		{file: "tls-single-label.yaml", ingress: "default/intranet", field: "spec.tls[0].hosts[0]", value: `"intranet"`, fix: "name the host by a fully qualified name"},
 		{file: "named-port-missing.yaml", ingress: "default/frontend", field: "spec.rules[0].http.paths[0].backend.service.port.name", value: `"http"`, fix: "use one of its ports (web=8080)"},
+		{file: "nginx-configuration-snippet.yaml", ingress: "default/legacy", field: "metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet]", value: "Forbidden: under ingress-nginx this annotation inserts raw nginx configuration", fix: `add "configuration-snippet" to annotation ingressguard.io/accept-annotations`},
+		{file: "nginx-auth-url.yaml", ingress: "default/dashboard", field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-url]", value: "a private route becomes public", fix: "CUSTOM AuthorizationPolicy on the ingress gateway"},
+		{file: "nginx-auth-type.yaml", ingress: "default/admin", field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-type]", value: "(with auth-realm, auth-secret)", fix: "RequestAuthentication"},
+		{file: "nginx-auth-tls.yaml", ingress: "default/partners", field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-tls-secret]", value: "accept clients without a certificate", fix: "tls.mode MUTUAL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -247,6 +270,10 @@ func TestCheck(t *testing.T) {
 		stdout: []string{
 			example("invalid/double-slash.yaml") + ": Ingress default/docs: ",
 			example("invalid/named-port-missing.yaml") + ": Ingress default/frontend: ",
+			example("invalid/nginx-auth-tls.yaml") + ": Ingress default/partners: ",
+			example("invalid/nginx-auth-type.yaml") + ": Ingress default/admin: ",
+			example("invalid/nginx-auth-url.yaml") + ": Ingress default/dashboard: ",
+			example("invalid/nginx-configuration-snippet.yaml") + ": Ingress default/legacy: ",
 			example("invalid/path-without-slash.yaml") + ": Ingress default/shop: ",
 			example("invalid/regex-anchors.yaml") + ": Ingress default/users: ",
 			example("invalid/regex-prefix.yaml") + ": Ingress default/api: ",
@@ -254,7 +281,7 @@ func TestCheck(t *testing.T) {
 			example("invalid/tls-secret-missing.yaml") + ": Ingress web/web: ",
 			example("invalid/tls-single-label.yaml") + ": Ingress default/intranet: ",
 			example("invalid/tls-without-secret.yaml") + ": Ingress default/blog: ",
-			"9 Ingresses checked, 9 errors, 0 warnings\n",
+			"13 Ingresses checked, 13 errors, 0 warnings\n",
 		},
 	}, {
 		name:   "the same object twice, identical",
@@ -285,6 +312,12 @@ func TestCheck(t *testing.T) {
 		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-controller-mode=default"},
 		stdout: []string{"2 Ingresses checked, 0 errors, 0 warnings\n"},
 	}, {
+		name: "a refusal accepted by the admin's flag is a warning",
+		args: []string{"-f", example("invalid/nginx-auth-url.yaml"), "--accept-annotations", "auth-url"},
+		stdout: []string{example("invalid/nginx-auth-url.yaml") + ": Ingress default/dashboard: warning: metadata.annotations[nginx.ingress.kubernetes.io/auth-url]: accepted by the cluster's --accept-annotations: ",
+			"a private route becomes public",
+			"1 Ingress checked, 0 errors, 1 warning\n"},
+	}, {
 		name:   "another ingress class",
 		args:   []string{"-f", filepath.Join("testdata", "mixed.yaml"), "--ingress-class=nginx"},
 		stdout: []string{"1 Ingress checked, 0 errors, 1 warning\n"},
@@ -295,14 +328,7 @@ func TestCheck(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
 			}
-			rest := out
-			for _, want := range tt.stdout {
-				i := strings.Index(rest, want)
-				if i < 0 {
-					t.Fatalf("stdout lacks %q (in this order):\n%s", want, out)
-				}
-				rest = rest[i+len(want):]
-			}
+			rest := inOrder(t, out, tt.stdout)
 			if rest != "" {
 				t.Errorf("stdout does not end with %q:\n%s", tt.stdout[len(tt.stdout)-1], out)
 			}
@@ -372,9 +398,17 @@ func TestBadInput(t *testing.T) {
 		args: []string{"convert", "-f", "-", "--gateway-namespace", "Istio_System"},
 		want: `invalid settings: gateway namespace "Istio_System": `,
 	}, {
+		name: "accepting an annotation that is not refused",
+		args: []string{"check", "-f", "-", "--accept-annotations", "auth-url,proxy-body-size"},
+		want: `invalid settings: accept annotations "proxy-body-size": not refused annotations of ingress-nginx; name refused ones such as auth-url, or "*"`,
+	}, {
 		name: "bad output format",
 		args: []string{"convert", "-f", "-", "-o", "xml"},
 		want: `unknown output format "xml": use yaml or json`,
+	}, {
+		name: "bad output format of check",
+		args: []string{"check", "-f", "-", "-o", "yaml"},
+		want: `unknown output format "yaml": use text or json`,
 	}, {
 		name: "unreadable kubeconfig",
 		args: []string{"check", "--kubeconfig", filepath.Join("testdata", "nope")},
@@ -400,5 +434,309 @@ func TestVersion(t *testing.T) {
 	out, _, code := run(t, "", "version")
 	if want := fmt.Sprintf("ingressguard dev (%s)\n", runtime.Version()); out != want || code != 0 {
 		t.Errorf("version printed %q with exit %d, want %q", out, code, want)
+	}
+}
+
+// migration is an input with Ingresses of class nginx, carrying annotations
+// of ingress-nginx, beside an Ingress of Istio.
+var migration = filepath.Join("testdata", "migration.yaml")
+
+// Annotations of ingress-nginx on the Ingresses of migration.
+var (
+	legacyAnnotations = []string{
+		"nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/configuration-snippet",
+		"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target",
+		"nginx.ingress.kubernetes.io/ssl-redirect",
+	}
+	apiAnnotations        = []string{"nginx.ingress.kubernetes.io/proxy-body-size", "nginx.ingress.kubernetes.io/rewrite-target"}
+	storefrontAnnotations = []string{"nginx.ingress.kubernetes.io/ssl-redirect"}
+)
+
+// wantByAnswer groups annotation keys by convert.AnnotationAnswer, the
+// catalogue the report must follow.
+func wantByAnswer(t *testing.T, keys []string) map[convert.Answer][]string {
+	t.Helper()
+	groups := map[convert.Answer][]string{}
+	for _, k := range keys {
+		a, ok := convert.AnnotationAnswer(k)
+		if !ok {
+			t.Fatalf("AnnotationAnswer(%q) has no answer", k)
+		}
+		groups[a] = append(groups[a], k)
+	}
+	return groups
+}
+
+// answerLines are the report's lines of the annotations of one Ingress.
+func answerLines(t *testing.T, prefix string, keys []string) []string {
+	t.Helper()
+	groups := wantByAnswer(t, keys)
+	var lines []string
+	for _, a := range []convert.Answer{convert.Translated, convert.Refused, convert.Ignored} {
+		if len(groups[a]) > 0 {
+			lines = append(lines, prefix+"annotations "+string(a)+": "+strings.Join(groups[a], ", ")+"\n")
+		}
+	}
+	return lines
+}
+
+// TestCheckAsClass: with --as-class the Ingresses of class nginx are
+// checked as Istio's: their annotations by answer, their errors, the
+// conflict with the Istio Ingress on the same host and path, and the
+// table of annotations by count. Without it they are ignored as before.
+func TestCheckAsClass(t *testing.T) {
+	legacy := migration + ": Ingress shop/legacy: "
+	api := migration + ": Ingress shop/api: "
+	conflict := api + `warning: spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is already routed to storefront.shop.svc.cluster.local:80 by Ingress shop/storefront (spec.rules[0].http.paths[0]), which is older and wins; this path gets no traffic` + "\n"
+	regex := api + `spec.rules[0].http.paths[1].path: Invalid value: "/v1/(.+)": "(" is regular-expression syntax`
+	// Each row of the table: annotation, answer, number of Ingresses.
+	storefront := migration + ": Ingress shop/storefront: "
+	type row struct {
+		annotation string
+		ingresses  int
+	}
+	// Most Ingresses first, then by name.
+	table := []row{
+		{"nginx.ingress.kubernetes.io/proxy-body-size", 2}, {"nginx.ingress.kubernetes.io/rewrite-target", 2},
+		{"nginx.ingress.kubernetes.io/ssl-redirect", 2}, {"nginx.ingress.kubernetes.io/auth-url", 1},
+		{"nginx.ingress.kubernetes.io/configuration-snippet", 1},
+	}
+	treated := func() []string {
+		want := answerLines(t, storefront, storefrontAnnotations)
+		want = append(want, answerLines(t, legacy, legacyAnnotations)...)
+		want = append(want, answerLines(t, api, apiAnnotations)...)
+		// Errors come before warnings.
+		return append(want, regex, conflict, "\nANNOTATION ")
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		stdout  []string // in this order
+		table   []row    // the table after the header; none: stdout is exactly the stdout strings
+		checked string   // the start of the summary line after the table
+		stderr  []string
+	}{{
+		name:   "without --as-class, the nginx Ingresses are ignored, and no report",
+		stdout: []string{"1 Ingress checked, 0 errors, 0 warnings\n"},
+		stderr: []string{`note: Ingress shop/legacy is not ours (IngressClass nginx has controller "k8s.io/ingress-nginx")`},
+	}, {
+		name:    "--as-class istio, the report of Istio's own Ingresses",
+		args:    []string{"--as-class", "istio"},
+		stdout:  append(answerLines(t, storefront, storefrontAnnotations), "\nANNOTATION "),
+		table:   []row{{"nginx.ingress.kubernetes.io/ssl-redirect", 1}},
+		checked: "1 Ingress checked, ",
+		stderr:  []string{"note: checking 1 Ingress of class istio as Istio's (--as-class)\n"},
+	}, {
+		name:    "by class name",
+		args:    []string{"--as-class", "nginx"},
+		code:    1,
+		stdout:  treated(),
+		table:   table,
+		checked: "3 Ingresses checked, ",
+		stderr:  []string{"note: checking 2 Ingresses of class nginx as Istio's (--as-class)\n"},
+	}, {
+		name:    "by controller",
+		args:    []string{"--as-class", "k8s.io/ingress-nginx"},
+		code:    1,
+		stdout:  treated(),
+		table:   table,
+		checked: "3 Ingresses checked, ",
+	}, {
+		name:    "a comma list",
+		args:    []string{"--as-class", "traefik,nginx"},
+		code:    1,
+		stdout:  treated(),
+		table:   table,
+		checked: "3 Ingresses checked, ",
+	}, {
+		name:    "repeated",
+		args:    []string{"--as-class", "traefik", "--as-class=nginx"},
+		code:    1,
+		stdout:  treated(),
+		table:   table,
+		checked: "3 Ingresses checked, ",
+	}, {
+		name:    "a class no Ingress has",
+		args:    []string{"--as-class", "traefik"},
+		stdout:  append(answerLines(t, storefront, storefrontAnnotations), "\nANNOTATION "),
+		table:   []row{{"nginx.ingress.kubernetes.io/ssl-redirect", 1}},
+		checked: "1 Ingress checked, ",
+		stderr:  []string{"note: no Ingress is of class traefik (--as-class)\n"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", append([]string{"check", "-f", migration}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
+			}
+			rest := inOrder(t, out, tt.stdout)
+			for _, want := range tt.stderr {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut)
+				}
+			}
+			if tt.table == nil {
+				if want := strings.Join(tt.stdout, ""); out != want {
+					t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+				}
+				return
+			}
+			// The rest of the header, the rows, a blank line and the summary line.
+			head, body, _ := strings.Cut(rest, "\n")
+			if got := strings.Fields(head); !slices.Equal(got, []string{"ANSWER", "INGRESSES"}) {
+				t.Errorf("header ANNOTATION %q, want ANSWER and INGRESSES", got)
+			}
+			lines := strings.Split(body, "\n")
+			n := len(tt.table)
+			if len(lines) != n+3 || lines[n] != "" || !strings.HasPrefix(lines[n+1], tt.checked) || lines[n+2] != "" {
+				t.Fatalf("after the header, want %d rows, a blank line and a summary line starting %q:\n%s", n, tt.checked, rest)
+			}
+			for i, r := range tt.table {
+				a, _ := convert.AnnotationAnswer(r.annotation)
+				if got, want := strings.Fields(lines[i]), []string{r.annotation, string(a), fmt.Sprint(r.ingresses)}; !slices.Equal(got, want) {
+					t.Errorf("row %d is %q, want %q", i+1, got, want)
+				}
+			}
+		})
+	}
+}
+
+// checkReport is the JSON schema of check -o json as the README documents it.
+type checkReport struct {
+	Ingresses []struct {
+		Source, Namespace, Name, Class string
+		AsClass                        bool
+		Annotations                    map[string][]string
+		Errors, Warnings               []struct{ Field, Message string }
+	}
+	Annotations []struct {
+		Annotation, Answer string
+		Ingresses          int
+	}
+	NotOurs []struct{ Namespace, Name string }
+	Summary struct{ Ingresses, Errors, Warnings int }
+}
+
+// TestCheckAsClassJSON decodes the JSON report, strictly: it says what the
+// text report says.
+func TestCheckAsClassJSON(t *testing.T) {
+	type ingress struct {
+		class    string
+		asClass  bool
+		keys     []string
+		warnings []string // some of them, by field and message start
+		errors   []string
+	}
+	tests := []struct {
+		name      string
+		args      []string
+		code      int
+		ingresses map[string]ingress
+		counts    map[string]int
+		notOurs   []string
+	}{{
+		name:      "without --as-class",
+		ingresses: map[string]ingress{"shop/storefront": {class: "istio", keys: storefrontAnnotations}},
+		counts:    map[string]int{"nginx.ingress.kubernetes.io/ssl-redirect": 1},
+		notOurs:   []string{"shop/api", "shop/legacy"},
+	}, {
+		name: "--as-class nginx",
+		args: []string{"--as-class", "nginx"},
+		code: 1,
+		ingresses: map[string]ingress{
+			"shop/storefront": {class: "istio", keys: storefrontAnnotations, warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is also routed to shop.shop.svc.cluster.local:80 by Ingress shop/api`}},
+			"shop/legacy":     {class: "nginx", asClass: true, keys: legacyAnnotations},
+			"shop/api": {class: "nginx", asClass: true, keys: apiAnnotations,
+				errors:   []string{`spec.rules[0].http.paths[1].path: Invalid value: "/v1/(.+)"`},
+				warnings: []string{`spec.rules[0].http.paths[0]: host "shop.example.com", pathType: Prefix with path: / is already routed to storefront.shop.svc.cluster.local:80`}},
+		},
+		counts: map[string]int{
+			"nginx.ingress.kubernetes.io/proxy-body-size": 2, "nginx.ingress.kubernetes.io/rewrite-target": 2,
+			"nginx.ingress.kubernetes.io/auth-url": 1, "nginx.ingress.kubernetes.io/configuration-snippet": 1,
+			"nginx.ingress.kubernetes.io/ssl-redirect": 2,
+		},
+		notOurs: []string{},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", append([]string{"check", "-f", migration, "-o", "json"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
+			}
+			var got checkReport
+			dec := json.NewDecoder(strings.NewReader(out))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&got); err != nil {
+				t.Fatalf("stdout is not the report: %v\n%s", err, out)
+			}
+			if dec.More() {
+				t.Errorf("stdout has more than one JSON document:\n%s", out)
+			}
+			errors, warnings := 0, 0
+			for _, ing := range got.Ingresses {
+				key := ing.Namespace + "/" + ing.Name
+				want, ok := tt.ingresses[key]
+				if !ok {
+					t.Errorf("Ingress %s is in the report", key)
+					continue
+				}
+				delete(tt.ingresses, key)
+				if ing.Source != migration || ing.Class != want.class || ing.AsClass != want.asClass {
+					t.Errorf("%s: source %q, class %q, asClass %v; want %q, %q, %v", key, ing.Source, ing.Class, ing.AsClass, migration, want.class, want.asClass)
+				}
+				groups := wantByAnswer(t, want.keys)
+				for _, a := range []convert.Answer{convert.Translated, convert.Refused, convert.Ignored} {
+					if g, ok := ing.Annotations[string(a)]; !ok || !slices.Equal(g, groups[a]) && len(g)+len(groups[a]) > 0 {
+						t.Errorf("%s: annotations %s = %q (present %v), want %q", key, a, g, ok, groups[a])
+					}
+				}
+				if len(ing.Annotations) != 3 {
+					t.Errorf("%s: annotations has keys %v, want translated, refused and ignored", key, slices.Sorted(maps.Keys(ing.Annotations)))
+				}
+				for _, p := range []struct {
+					kind     string
+					got      []struct{ Field, Message string }
+					contains []string
+				}{{"errors", ing.Errors, want.errors}, {"warnings", ing.Warnings, want.warnings}} {
+					for _, c := range p.contains {
+						if !slices.ContainsFunc(p.got, func(g struct{ Field, Message string }) bool { return strings.HasPrefix(g.Field+": "+g.Message, c) }) {
+							t.Errorf("%s: %s %+v lack %q", key, p.kind, p.got, c)
+						}
+					}
+				}
+				errors += len(ing.Errors)
+				warnings += len(ing.Warnings)
+			}
+			if len(tt.ingresses) > 0 {
+				t.Errorf("the report lacks Ingresses %v", slices.Sorted(maps.Keys(tt.ingresses)))
+			}
+			counts := map[string]int{}
+			for _, c := range got.Annotations {
+				counts[c.Annotation] = c.Ingresses
+				if a, _ := convert.AnnotationAnswer(c.Annotation); c.Answer != string(a) {
+					t.Errorf("annotation %s has answer %q, want %q", c.Annotation, c.Answer, a)
+				}
+			}
+			if !maps.Equal(counts, tt.counts) {
+				t.Errorf("annotation counts %v, want %v", counts, tt.counts)
+			}
+			var notOurs []string
+			for _, n := range got.NotOurs {
+				notOurs = append(notOurs, n.Namespace+"/"+n.Name)
+			}
+			if !slices.Equal(notOurs, tt.notOurs) && len(notOurs)+len(tt.notOurs) > 0 {
+				t.Errorf("notOurs %v, want %v", notOurs, tt.notOurs)
+			}
+			if s := got.Summary; s.Ingresses != len(got.Ingresses) || s.Errors != errors || s.Warnings != warnings || (code == 1) != (errors > 0) {
+				t.Errorf("summary %+v with exit %d; the Ingresses have %d errors and %d warnings", s, code, errors, warnings)
+			}
+			// The text report sums up alike.
+			text, _, _ := run(t, "", append([]string{"check", "-f", migration}, tt.args...)...)
+			if line := fmt.Sprintf("%s checked, %s, %s\n", plural(got.Summary.Ingresses, "Ingress", "Ingresses"),
+				plural(got.Summary.Errors, "error", "errors"), plural(got.Summary.Warnings, "warning", "warnings")); !strings.HasSuffix(text, line) {
+				t.Errorf("text report does not end with %q:\n%s", line, text)
+			}
+		})
 	}
 }

@@ -25,7 +25,27 @@ func bindSettings(fs *pflag.FlagSet, s *convert.Settings) {
 		"cluster DNS suffix used in destination hosts such as httpbin.default.svc.cluster.local")
 	fs.StringVar(&s.IngressService, "ingress-service", s.IngressService,
 		"Service of the ingress gateway, in the gateway namespace, whose addresses go into Ingress status (meshConfig.ingressService)")
+	fs.BoolVar(&s.HostOwnership, "host-ownership", s.HostOwnership,
+		"give each host to the namespace whose Ingress claimed it first; other namespaces may serve it only if the owner shares it ("+convert.AnnotationShareHostWith+"); false lets any namespace add routes and certificates to any host")
+	fs.Var(certificateUseValue{&s.CertificateUse}, "certificate-use",
+		"`permissive|strict`: in strict mode, a TLS Secret is served only for the namespaces that it or its cert-manager Certificate lists in "+convert.AnnotationAllowedNamespaces+"; in permissive mode, a Secret without that annotation serves any namespace, with a warning")
+	fs.StringSliceVar(&s.AcceptAnnotations, "accept-annotations", s.AcceptAnnotations,
+		"refused ingress-nginx annotations (`names` without the nginx.ingress.kubernetes.io/ prefix, or \"*\") to accept on every Ingress: each becomes a warning that says what is lost")
 }
+
+// certificateUseValue is the --certificate-use flag.
+type certificateUseValue struct{ u *convert.CertificateUse }
+
+func (v certificateUseValue) String() string { return string(*v.u) }
+
+// Set stores the value in lower case; convert.Settings.Check refuses
+// values other than permissive and strict.
+func (v certificateUseValue) Set(s string) error {
+	*v.u = convert.CertificateUse(strings.ToLower(s))
+	return nil
+}
+
+func (v certificateUseValue) Type() string { return "mode" }
 
 // modeValue is the --ingress-controller-mode flag.
 type modeValue struct{ m *convert.Mode }

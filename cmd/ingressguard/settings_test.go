@@ -23,12 +23,14 @@ func TestBindSettings(t *testing.T) {
 		args: []string{
 			"--ingress-class=gw", "--ingress-controller-mode=DEFAULT", "--gateway-namespace=edge",
 			"--gateway-selector=app=gw,tier=edge", "--domain-suffix=example.internal", "--ingress-service=edge-gw",
+			"--host-ownership=false", "--certificate-use=strict",
 		},
 		want: func(s *convert.Settings) {
 			*s = convert.Settings{
 				IngressClass: "gw", Mode: convert.ModeDefault, GatewayNamespace: "edge",
 				GatewaySelector: map[string]string{"app": "gw", "tier": "edge"},
 				DomainSuffix:    "example.internal", IngressService: "edge-gw",
+				HostOwnership: false, CertificateUse: convert.CertificateUseStrict,
 			}
 		},
 	}, {
@@ -39,6 +41,10 @@ func TestBindSettings(t *testing.T) {
 		name: "unknown mode, refused by Settings.Check",
 		args: []string{"--ingress-controller-mode", "off"},
 		want: func(s *convert.Settings) { s.Mode = "OFF" },
+	}, {
+		name: "certificate use in upper case",
+		args: []string{"--certificate-use", "STRICT"},
+		want: func(s *convert.Settings) { s.CertificateUse = convert.CertificateUseStrict },
 	}, {
 		name: "selector without value",
 		args: []string{"--gateway-selector", "istio"},
@@ -79,6 +85,7 @@ func TestSettingsFlagDefaultsInHelp(t *testing.T) {
 	for name, want := range map[string]string{
 		"ingress-class": "istio", "ingress-controller-mode": "STRICT", "gateway-namespace": "istio-system",
 		"gateway-selector": "istio=ingressgateway", "domain-suffix": "cluster.local", "ingress-service": "istio-ingressgateway",
+		"host-ownership": "true", "certificate-use": "permissive",
 	} {
 		if got := fs.Lookup(name).DefValue; got != want {
 			t.Errorf("--%s default shown as %q, want %q", name, got, want)

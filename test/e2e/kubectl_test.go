@@ -12,6 +12,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ingressguard/ingressguard/convert"
+	"github.com/ingressguard/ingressguard/server"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -28,6 +30,11 @@ type manifest struct {
 	TLS string
 	// Resource makes the backend a resource backend.
 	Resource bool
+	// Host is the rule's and the tls entry's host (httpbin.example.com
+	// when empty).
+	Host string
+	// Share, when set, is the annotation ingressguard.io/share-host-with.
+	Share string
 }
 
 var ingressTemplate = template.Must(template.New("ingress").Parse(`apiVersion: networking.k8s.io/v1
@@ -35,9 +42,14 @@ kind: Ingress
 metadata:
   name: {{ .Name }}
   namespace: {{ .Namespace }}
-{{- if not .ClassName }}
+{{- if or (not .ClassName) .Share }}
   annotations:
+{{- if not .ClassName }}
     kubernetes.io/ingress.class: {{ .Class }}
+{{- end }}
+{{- if .Share }}
+    ingressguard.io/share-host-with: {{ printf "%q" .Share }}
+{{- end }}
 {{- end }}
 spec:
 {{- if .ClassName }}
@@ -45,14 +57,14 @@ spec:
 {{- end }}
 {{- if eq .TLS "-" }}
   tls:
-  - hosts: [httpbin.example.com]
+  - hosts: [{{ .Host }}]
 {{- else if .TLS }}
   tls:
-  - hosts: [httpbin.example.com]
+  - hosts: [{{ .Host }}]
     secretName: {{ .TLS }}
 {{- end }}
   rules:
-  - host: httpbin.example.com
+  - host: {{ .Host }}
     http:
       paths:
       - path: {{ printf "%q" .Path }}
@@ -86,6 +98,9 @@ func (m manifest) String() string {
 	if m.Path == "" {
 		m.Path = "/status"
 	}
+	if m.Host == "" {
+		m.Host = "httpbin.example.com"
+	}
 	var b bytes.Buffer
 	if err := ingressTemplate.Execute(&b, m); err != nil {
 		panic(err)
@@ -115,6 +130,33 @@ spec:
   issuerRef:
     kind: ClusterIssuer
     name: letsencrypt
+`
+
+// nginxIngress carries ingress-nginx's rewrite-target and CORS
+// annotations, which ingressguard translates.
+const nginxIngress = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: rewrite-cors
+  namespace: shop
+  annotations:
+    kubernetes.io/ingress.class: istio
+    nginx.ingress.kubernetes.io/rewrite-target: /
+    nginx.ingress.kubernetes.io/enable-cors: "true"
+    nginx.ingress.kubernetes.io/cors-allow-origin: https://app.example.com
+    nginx.ingress.kubernetes.io/cors-allow-methods: GET, POST
+spec:
+  rules:
+  - host: rewrite.example.com
+    http:
+      paths:
+      - path: /app
+        pathType: Prefix
+        backend:
+          service:
+            name: app
+            port:
+              number: 80
 `
 
 // TestKubectl is the issue's "Done when" list, step by step, as a user at
@@ -167,7 +209,7 @@ func TestKubectl(t *testing.T) {
 		want: []string{`spec.rules[0].http.paths[0].path: Invalid value: "/api/(.*)"`, "regular-expression syntax", "use pathType: Prefix with path: /api"},
 	}, {
 		name: "TLS Secret only in the Ingress's own namespace",
-		m:    manifest{Name: "tls", Namespace: "shop", ClassName: "istio", PathType: "Prefix", TLS: "httpbin-tls"},
+		m:    manifest{Name: "tls", Namespace: "shop", ClassName: "istio", PathType: "Prefix", TLS: "httpbin-tls", Host: "shop.example.com"},
 		want: []string{`spec.tls[0].secretName: Invalid value: "httpbin-tls"`, `no Secret of that name in namespace "istio-system"`,
 			`never from the Ingress's namespace "shop"`, "kubectl -n istio-system create secret tls httpbin-tls --cert=FILE --key=FILE"},
 	}, {
@@ -201,7 +243,7 @@ func TestKubectl(t *testing.T) {
 		})
 	}
 
-	tlsIngress := manifest{Name: "tls", Namespace: "shop", ClassName: "istio", PathType: "Prefix", TLS: "httpbin-tls"}.String()
+	tlsIngress := manifest{Name: "tls", Namespace: "shop", ClassName: "istio", PathType: "Prefix", TLS: "httpbin-tls", Host: "shop.example.com"}.String()
 	t.Run("accepted once the Secret exists in istio-system", func(t *testing.T) {
 		mustApply(t, strings.ReplaceAll(tlsSecret, "%s", "istio-system"))
 		h.cached(t, secretMeta("istio-system", "httpbin-tls"))
@@ -211,10 +253,53 @@ func TestKubectl(t *testing.T) {
 	t.Run("accepted while only a cert-manager Certificate issues the Secret", func(t *testing.T) {
 		mustApply(t, issuingCertificate)
 		h.cached(t, certificate("istio-system", "httpbin"))
-		mustApply(t, manifest{Name: "issued", Namespace: "shop", ClassName: "istio", PathType: "Prefix", TLS: "issued-tls"}.String())
+		mustApply(t, manifest{Name: "issued", Namespace: "shop", ClassName: "istio", PathType: "Prefix", TLS: "issued-tls", Host: "shop.example.com"}.String())
 		if _, errOut, ok := h.kubectl(t, "", "get", "secret", "issued-tls", "-n", "istio-system"); ok || !strings.Contains(errOut, "NotFound") {
 			t.Errorf("Secret issued-tls exists; this step needs it not to: %s", errOut)
 		}
+	})
+
+	t.Run("team-b's Ingress for team-a's host: refused; admitted once team-a shares the host and the certificate", func(t *testing.T) {
+		mustApply(t, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-b\n")
+		mustApply(t, strings.ReplaceAll(tlsSecret, "name: httpbin-tls\n  namespace: %s", "name: a-tls\n  namespace: istio-system\n  annotations:\n    ingressguard.io/allowed-namespaces: team-a"))
+		h.cached(t, secretMeta("istio-system", "a-tls"))
+		owner := manifest{Name: "shop", Namespace: "team-a", ClassName: "istio", Path: "/", PathType: "Prefix", TLS: "a-tls", Host: "a.example.com"}
+		mustApply(t, owner.String())
+		h.cached(t, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"}})
+		login := manifest{Name: "login", Namespace: "team-b", ClassName: "istio", Path: "/login", PathType: "Exact", TLS: "a-tls", Host: "a.example.com"}
+
+		_, errOut, ok := apply(t, login.String())
+		t.Logf("$ kubectl apply -f login.yaml\n%s", errOut)
+		if ok {
+			t.Fatal("team-b's Ingress for team-a's host was admitted")
+		}
+		contains(t, "kubectl's error", errOut, `The Ingress "login" is invalid: `,
+			`spec.rules[0].host: Invalid value: "a.example.com": host "a.example.com" is already served by an Ingress in another namespace, which claimed it first`,
+			`spec.tls[0].hosts[0]: Invalid value: "a.example.com"`,
+			`they add "team-b" to the annotation ingressguard.io/share-host-with on one of their Ingresses for it`,
+			`spec.tls[0].secretName: Invalid value: "a-tls"`, `add "team-b" to that annotation`)
+		if strings.Contains(errOut, "team-a") || strings.Contains(errOut, "shop") {
+			t.Errorf("the refusal names the owner's objects:\n%s", errOut)
+		}
+
+		owner.Share = "team-b"
+		mustApply(t, owner.String())
+		envtest.Until(t, "the webhook to see team-a's consent", func() bool {
+			_, errOut, _ := apply(t, login.String(), "--dry-run=server")
+			return !strings.Contains(errOut, "spec.rules[0].host")
+		})
+		_, errOut, ok = apply(t, login.String())
+		if ok || !strings.Contains(errOut, `spec.tls[0].secretName: Invalid value: "a-tls"`) || strings.Contains(errOut, "spec.rules[0].host") {
+			t.Errorf("with the host shared, want only the certificate refused:\n%s", errOut)
+		}
+
+		if _, errOut, ok := h.kubectl(t, "", "annotate", "secret", "a-tls", "-n", "istio-system", "--overwrite", "ingressguard.io/allowed-namespaces=team-a,team-b"); !ok {
+			t.Fatal(errOut)
+		}
+		envtest.Until(t, "team-b's Ingress to be admitted", func() bool {
+			_, _, ok := apply(t, login.String())
+			return ok
+		})
 	})
 
 	t.Run("another class annotation: regex path accepted untouched, webhook never called", func(t *testing.T) {
@@ -314,5 +399,49 @@ func TestKubectl(t *testing.T) {
 			got, err := servedSerial(addr)
 			return err == nil && got.Cmp(serial) == 0
 		})
+	})
+}
+
+// TestNginxTranslations applies, through kubectl, an Ingress with
+// ingress-nginx's rewrite-target and CORS annotations to a cluster where
+// ingressguard also reconciles: it is admitted, and the VirtualService the
+// reconciler writes for its host carries both.
+func TestNginxTranslations(t *testing.T) {
+	h := start(t, func(o *server.Options) { o.Reconcile = true })
+	for _, m := range []string{"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n"} {
+		if out, errOut, ok := h.kubectl(t, m, "apply", "-f", "-"); !ok {
+			t.Fatalf("kubectl apply failed:\n%s%s", out, errOut)
+		}
+	}
+	out, errOut, ok := h.kubectl(t, nginxIngress, "apply", "-f", "-")
+	t.Logf("$ kubectl apply -f rewrite-cors.yaml\n%s%s", errOut, out)
+	if !ok {
+		t.Fatalf("rejected:\n%s", errOut)
+	}
+	contains(t, "kubectl's output", out, "ingress.networking.k8s.io/rewrite-cors created")
+	name := convert.ObjectName("rewrite.example.com")
+	want := `/ https://app.example.com ["GET","POST"]`
+	var got string
+	read := func() string {
+		got, _, _ = h.kubectl(t, "", "get", "virtualservice", name, "-n", "istio-system", "-o",
+			`jsonpath={.spec.http[0].rewrite.uriRegexRewrite.rewrite} {.spec.http[0].corsPolicy.allowOrigins[0].exact} {.spec.http[0].corsPolicy.allowMethods}`)
+		return got
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last read of the VirtualService's rewrite, origin and methods: %q, want %q", got, want)
+		}
+	})
+	envtest.Until(t, "the reconciler to write VirtualService istio-system/"+name+" with the rewrite and the corsPolicy", func() bool {
+		return read() == want
+	})
+	// An edit of an annotation alone (no new generation) reaches it too.
+	edited := strings.Replace(nginxIngress, "rewrite-target: /", "rewrite-target: /v2", 1)
+	if out, errOut, ok := h.kubectl(t, edited, "apply", "-f", "-"); !ok {
+		t.Fatalf("kubectl apply of the edit failed:\n%s%s", out, errOut)
+	}
+	want = `/v2 https://app.example.com ["GET","POST"]`
+	envtest.Until(t, "the reconciler to write the edited rewrite-target", func() bool {
+		return read() == want
 	})
 }

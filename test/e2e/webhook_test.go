@@ -37,8 +37,9 @@ type harness struct {
 }
 
 // start runs the control plane and ingressguard's manager, and waits until
-// /readyz says the webhooks can answer.
-func start(t *testing.T) *harness {
+// /readyz says the webhooks can answer; edit, if any, changes the
+// manager's options (to run the reconcilers too).
+func start(t *testing.T, edit ...func(*server.Options)) *harness {
 	settings := convert.DefaultSettings()
 	hooks, err := envtest.Webhooks(settings)
 	if err != nil {
@@ -58,7 +59,7 @@ func start(t *testing.T) *harness {
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", envtest.FreePort(t))
 	healthAddr := fmt.Sprintf("127.0.0.1:%d", envtest.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := server.New(ctx, env.Config, server.Options{
+	opts := server.Options{
 		Settings:    settings,
 		Host:        wio.LocalServingHost,
 		Port:        wio.LocalServingPort,
@@ -67,7 +68,11 @@ func start(t *testing.T) *harness {
 		HealthAddr:  healthAddr,
 		// envtest.Webhooks registers the configurations under this name.
 		WebhookConfiguration: "ingressguard",
-	})
+	}
+	for _, e := range edit {
+		e(&opts)
+	}
+	mgr, err := server.New(ctx, env.Config, opts)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -59,8 +59,12 @@ type world struct {
 }
 
 // request is what a client sends: scheme "http" (port 80) or "https"
-// (port 443, SNI = host), the Host header and the path.
-type request struct{ scheme, host, path string }
+// (port 443, SNI = host), the Host header, the path, and other headers
+// (names in lower case).
+type request struct {
+	scheme, host, path string
+	headers            map[string]string
+}
 
 func (r request) String() string { return r.scheme + "://" + r.host + r.path }
 
@@ -82,11 +86,16 @@ func parseRequest(s string) (request, error) {
 // outcome is what the gateway does with a request: the backend reached
 // ("service.namespace:port"; "" for a 404 or when nothing serves the
 // request) and, over https, the Secret whose certificate the filter chain
-// presents. problem is set for anything else (a redirect, a direct
-// response, several filter chains matching). how says what Istio
-// matched, for messages.
+// presents. A route's other answers are set apart: the path the backend
+// receives after the route's rewrite, the destinations of a weighted
+// split ("service.namespace:port weight N", backend then empty), and a
+// redirect ("301 https://host/path", backend then empty). problem is set
+// for anything else (a direct response, several filter chains matching).
+// how says what Istio matched, for messages.
 type outcome struct {
 	backend, secret, problem string
+	path, redirect           string
+	weights                  []string
 	how                      []string
 }
 
@@ -95,6 +104,10 @@ func (o outcome) String() string {
 	switch {
 	case o.problem != "":
 		return o.problem
+	case o.redirect != "":
+		return "redirect " + o.redirect
+	case o.weights != nil:
+		s = strings.Join(o.weights, ", ")
 	case s == "":
 		s = "404 (or not served)"
 	}
@@ -133,7 +146,11 @@ func startGateway(t *testing.T, w world, order creation) *gateway {
 	for _, s := range w.secrets {
 		secrets[s] = true
 	}
-	res, refused := admitted(convert.DefaultSettings(), convert.Snapshot{
+	// Cases share hosts across namespaces, as a cluster with
+	// --host-ownership=false serves them.
+	settings := convert.DefaultSettings()
+	settings.HostOwnership = false
+	res, refused := admitted(settings, convert.Snapshot{
 		Ingresses: w.ings, Services: w.svcs, Credentials: convert.StaticCredentials{Secrets: secrets},
 	})
 	if len(refused) > 0 {
@@ -300,12 +317,26 @@ func (g *gateway) serve(t *testing.T, req request) outcome {
 	}
 	switch a := r.GetAction().(type) {
 	case *route.Route_Route:
+		p, err := rewritten(a.Route, r.GetMatch(), req.path)
+		if err != nil {
+			out.problem = fmt.Sprintf("route %q: %v", r.GetName(), err)
+			return out
+		}
+		out.path = p
+		if w := a.Route.GetWeightedClusters(); w != nil {
+			for _, c := range w.GetClusters() {
+				out.weights = append(out.weights, fmt.Sprintf("%s weight %d", backendOf(c.GetName()), c.GetWeight().GetValue()))
+			}
+			return out
+		}
 		c := a.Route.GetCluster()
 		if c == "" {
 			out.problem = fmt.Sprintf("route %q has no single cluster: %v", r.GetName(), a.Route.GetClusterSpecifier())
 			return out
 		}
 		out.backend = backendOf(c)
+	case *route.Route_Redirect:
+		out.redirect = redirectOf(a.Redirect, req)
 	case *route.Route_DirectResponse:
 		if a.DirectResponse.GetStatus() != 404 {
 			out.problem = fmt.Sprintf("direct response %d from route %q", a.DirectResponse.GetStatus(), r.GetName())
@@ -314,6 +345,68 @@ func (g *gateway) serve(t *testing.T, req request) outcome {
 		out.problem = fmt.Sprintf("route %q: %T", r.GetName(), a)
 	}
 	return out
+}
+
+// rewritten is the path that action sends the backend for a request of
+// path matched by m, as Envoy rewrites it: prefix_rewrite replaces the
+// matched prefix (or the whole path of an exact match), regex_rewrite
+// replaces every match of its pattern in the path with its substitution,
+// whose \N are the pattern's groups; the query is kept by both.
+func rewritten(action *route.RouteAction, m *route.RouteMatch, path string) (string, error) {
+	p, query, _ := strings.Cut(path, "?")
+	if query != "" {
+		query = "?" + query
+	}
+	switch {
+	case action.GetRegexRewrite() != nil:
+		re, err := regexp.Compile(action.GetRegexRewrite().GetPattern().GetRegex())
+		if err != nil {
+			return "", err
+		}
+		sub := regexp.MustCompile(`\\([0-9])`).ReplaceAllString(action.GetRegexRewrite().GetSubstitution(), `${$1}`)
+		return re.ReplaceAllString(p, sub) + query, nil
+	case action.GetPrefixRewrite() != "":
+		switch ps := m.GetPathSpecifier().(type) {
+		case *route.RouteMatch_Prefix:
+			return action.GetPrefixRewrite() + p[len(ps.Prefix):] + query, nil
+		case *route.RouteMatch_PathSeparatedPrefix:
+			return action.GetPrefixRewrite() + p[len(ps.PathSeparatedPrefix):] + query, nil
+		case *route.RouteMatch_Path:
+			return action.GetPrefixRewrite() + query, nil
+		}
+		return "", fmt.Errorf("prefix_rewrite with path matcher %T is not modelled", m.GetPathSpecifier())
+	}
+	return path, nil
+}
+
+// redirectOf is the answer of a redirect action to req: its code and
+// Location, as Envoy builds it from the request and the action.
+func redirectOf(r *route.RedirectAction, req request) string {
+	codes := map[route.RedirectAction_RedirectResponseCode]int{
+		route.RedirectAction_MOVED_PERMANENTLY: 301, route.RedirectAction_FOUND: 302, route.RedirectAction_SEE_OTHER: 303,
+		route.RedirectAction_TEMPORARY_REDIRECT: 307, route.RedirectAction_PERMANENT_REDIRECT: 308,
+	}
+	scheme, host, path := req.scheme, req.host, req.path
+	if r.GetHttpsRedirect() {
+		scheme = "https"
+	}
+	if r.GetSchemeRedirect() != "" {
+		scheme = r.GetSchemeRedirect()
+	}
+	if r.GetHostRedirect() != "" {
+		host = r.GetHostRedirect()
+	}
+	if r.GetPortRedirect() != 0 {
+		host = fmt.Sprintf("%s:%d", strings.Split(host, ":")[0], r.GetPortRedirect())
+	}
+	if r.GetPathRedirect() != "" {
+		_, query, _ := strings.Cut(path, "?")
+		path = r.GetPathRedirect()
+		if query != "" && !strings.Contains(path, "?") && !r.GetStripQuery() {
+			path += "?" + query
+		}
+	}
+	return fmt.Sprintf("%d %s://%s%s", codes[r.GetResponseCode()], scheme, host, path)
 }
 
 // backendOf turns a cluster name, "outbound|80||web.shop.svc.cluster.local",
@@ -426,7 +519,8 @@ func headerValue(name string, req request) (string, bool) {
 	case ":scheme":
 		return req.scheme, true
 	}
-	return "", false
+	v, ok := req.headers[strings.ToLower(name)]
+	return v, ok
 }
 
 func headerMatches(h *route.HeaderMatcher, req request) (bool, error) {

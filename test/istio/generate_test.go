@@ -141,6 +141,13 @@ func randomIngresses(r *rand.Rand) *randomSet {
 		}
 		ing := ingress(ns, name, i, networkingv1.IngressSpec{})
 		be := &backends{set: set, ns: ns, n: 100 * i}
+		if i > 0 && r.IntN(6) == 0 {
+			set.ings = append(set.ings, canaryOf(r, set.ings[r.IntN(i)], name, i, set))
+			continue
+		}
+		if r.IntN(3) == 0 {
+			nginxAnnotations(r, ing)
+		}
 		var hosts []string
 		rules := 1 + r.IntN(3)
 		if r.IntN(10) == 0 {
@@ -250,6 +257,76 @@ func randomNginxAnnotations(r *rand.Rand) map[string]string {
 	return out
 }
 
+// nginxGroups are ingress-nginx annotations that ingressguard translates,
+// with values to pick from: mostly valid, some refused (capture groups,
+// a code Envoy cannot answer with, a method Envoy does not know).
+var nginxGroups = [][][]string{
+	{{"rewrite-target", "/", "/v2", "/a/b/", "/$1"}, {"x-forwarded-prefix", "/app"}},
+	{{"app-root", "/app", "/index.html"}},
+	{{"permanent-redirect", "https://www.example.org/new", "http://a.example.com:8080", "https://b.example.com"}, {"permanent-redirect-code", "301", "308", "305"}},
+	{{"temporal-redirect", "https://status.example.org/?from=x", "http://c.example.com/d"}, {"temporal-redirect-code", "302", "307"}},
+	{{"ssl-redirect", "true", "false"}, {"force-ssl-redirect", "true", "false"}},
+	{{"proxy-read-timeout", "600", "30"}, {"proxy-send-timeout", "120", "5"}},
+	{{"enable-cors", "true", "false"}, {"cors-allow-origin", "*", "https://a.example.com", "https://*.example.org:8443, http://b.example.com"},
+		{"cors-allow-methods", "GET, POST", "PUT,DELETE,OPTIONS", "FETCH"}, {"cors-allow-headers", "X-Custom, Content-Type"},
+		{"cors-expose-headers", "X-Total, *"}, {"cors-allow-credentials", "true", "false"}, {"cors-max-age", "600", "0"}},
+	{{"upstream-vhost", "internal.example.local", "backend.example.com:8080"}},
+}
+
+// nginxAnnotations gives ing some of nginxGroups: each group with
+// probability 1/4, each annotation of a group with probability 2/3.
+func nginxAnnotations(r *rand.Rand, ing *networkingv1.Ingress) {
+	for _, g := range nginxGroups {
+		if r.IntN(4) > 0 {
+			continue
+		}
+		for i, a := range g {
+			if i == 0 || r.IntN(3) > 0 {
+				ing.Annotations[convert.NginxPrefix+a[0]] = a[1+r.IntN(len(a)-1)]
+			}
+		}
+	}
+}
+
+// canaryOf is a canary Ingress for primary's rules: the same hosts and
+// paths, to Services of its own, by weight, header or cookie.
+func canaryOf(r *rand.Rand, primary *networkingv1.Ingress, name string, age int, set *randomSet) *networkingv1.Ingress {
+	ing := ingress(primary.Namespace, name, age, networkingv1.IngressSpec{})
+	be := &backends{set: set, ns: primary.Namespace, n: 100 * age}
+	for _, rl := range primary.Spec.Rules {
+		var paths []networkingv1.HTTPIngressPath
+		for _, p := range rl.HTTP.Paths {
+			if r.IntN(4) > 0 {
+				paths = append(paths, path(p.Path, p.PathType, be.next(r)))
+			}
+		}
+		if len(paths) > 0 {
+			ing.Spec.Rules = append(ing.Spec.Rules, rule(rl.Host, paths...))
+		}
+	}
+	if len(ing.Spec.Rules) == 0 {
+		ing.Spec.Rules = []networkingv1.IngressRule{rule(randomHost(r), path("/", prefix, be.next(r)))} // no primary
+	}
+	put := func(k, v string) { ing.Annotations[convert.NginxPrefix+k] = v }
+	put("canary", "true")
+	if r.IntN(2) == 0 {
+		put("canary-weight", []string{"0", "5", "50", "100"}[r.IntN(4)])
+		if r.IntN(3) == 0 {
+			put("canary-weight-total", "1000")
+		}
+	}
+	if r.IntN(2) == 0 {
+		put("canary-by-header", "X-Canary")
+		if r.IntN(2) == 0 {
+			put("canary-by-header-value", "beta")
+		}
+	}
+	if r.IntN(3) == 0 {
+		put("canary-by-cookie", "canary")
+	}
+	return ing
+}
+
 // apiValid returns why the API server would refuse ing, or nil: the
 // generator must make only Ingresses that can exist.
 func apiValid(ing *networkingv1.Ingress) []string {
@@ -346,13 +423,13 @@ func features(ing *networkingv1.Ingress) []string {
 	if ing.Spec.DefaultBackend != nil {
 		out = append(out, "defaultBackend")
 	}
+	for k := range ing.Annotations {
+		if a, ok := strings.CutPrefix(k, convert.NginxPrefix); ok && !strings.HasPrefix(a, "canary-") {
+			out = append(out, "nginx annotation "+a)
+		}
+	}
 	if len(ing.Spec.Rules) == 0 {
 		out = append(out, "only a defaultBackend")
-	}
-	for k := range ing.Annotations {
-		if name, ok := strings.CutPrefix(k, convert.NginxPrefix); ok {
-			out = append(out, "annotation "+name)
-		}
 	}
 	for _, t := range ing.Spec.TLS {
 		if len(t.Hosts) == 0 {

@@ -442,7 +442,7 @@ func tlsSecrets(ings []*networkingv1.Ingress) []string {
 // check reports whether got is what r wants.
 func (r row) check(req request, got outcome) bool {
 	switch {
-	case got.problem != "":
+	case got.problem != "" || got.redirect != "" || got.weights != nil:
 		return false
 	case r.backend == notFound:
 		return got.backend == ""

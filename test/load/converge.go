@@ -8,9 +8,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -76,38 +73,6 @@ func (t *tracker) lastChange() time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.last
-}
-
-// desired is what convert makes of the cluster's current Ingresses,
-// IngressClasses, Services and gateway-namespace Secrets.
-func desired(ctx context.Context, c client.Reader) (*convert.Result, error) {
-	var ings networkingv1.IngressList
-	var classes networkingv1.IngressClassList
-	var svcs corev1.ServiceList
-	var secrets metav1.PartialObjectMetadataList
-	secrets.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
-	for _, l := range []struct {
-		list client.ObjectList
-		opts []client.ListOption
-	}{{&ings, nil}, {&classes, nil}, {&svcs, nil}, {&secrets, []client.ListOption{client.InNamespace(gatewayNS)}}} {
-		if err := c.List(ctx, l.list, l.opts...); err != nil {
-			return nil, err
-		}
-	}
-	snap := convert.Snapshot{Credentials: convert.StaticCredentials{Secrets: map[string]bool{}}}
-	for i := range ings.Items {
-		snap.Ingresses = append(snap.Ingresses, &ings.Items[i])
-	}
-	for i := range classes.Items {
-		snap.IngressClasses = append(snap.IngressClasses, &classes.Items[i])
-	}
-	for i := range svcs.Items {
-		snap.Services = append(snap.Services, &svcs.Items[i])
-	}
-	for _, s := range secrets.Items {
-		snap.Credentials.(convert.StaticCredentials).Secrets[s.Name] = true
-	}
-	return convert.DefaultSettings().Convert(snap), nil
 }
 
 // differences counts the generated objects that are missing, differ from

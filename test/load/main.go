@@ -535,7 +535,7 @@ func (b *bench) run(ctx context.Context) error {
 // converged computes what convert makes of the cluster now and waits for
 // the generated objects to equal it.
 func (b *bench) converged(ctx context.Context, t0 time.Time, bound time.Duration) (time.Duration, error) {
-	want, err := desired(ctx, b.client)
+	want, err := envtest.Desired(ctx, b.client, convert.DefaultSettings())
 	if err != nil {
 		return 0, err
 	}
