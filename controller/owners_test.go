@@ -181,6 +181,9 @@ func TestTooLarge(t *testing.T) {
 	big1 := ingress("team-a", "big", time.Time{}, "big.example.com", path{path: "/a", pathType: "Prefix", service: "a", port: 80})
 	big2 := ingress("team-b", "big", time.Time{}, "big.example.com", path{path: "/b", pathType: "Prefix", service: "b", port: 80})
 	small := ingress("team-b", "small", time.Time{}, "small.example.com", path{path: "/", pathType: "Prefix", service: "s", port: 80})
+	// team-a claims the host first and shares it, so that both
+	// namespaces' Ingresses contribute to its VirtualService.
+	big1.Annotations = map[string]string{convert.AnnotationShareHostWith: "team-b"}
 	createAll(t, env, big1, big2, small)
 	for _, ing := range []*networkingv1.Ingress{big1, big2} {
 		envtest.Eventually(t, "the refusal reported on "+ing.Namespace+"/"+ing.Name,

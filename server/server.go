@@ -1,6 +1,8 @@
 // Package server assembles `ingressguard serve`: one controller-runtime
-// manager that serves the admission webhooks on every replica and, unless
-// turned off, runs the reconcilers on the elected leader.
+// manager that runs one of its two jobs or both, the admission webhooks
+// (on every replica) and the reconcilers (on the elected leader). The
+// install manifests run each job in a Deployment of its own, so that the
+// reconcilers' caches and start-up burst never slow an admission.
 package server
 
 import (
@@ -40,7 +42,7 @@ type Options struct {
 	Port int
 	// CertDir holds the serving certificate tls.crt and its key tls.key.
 	// They are read at start and again whenever they change on disk, so a
-	// renewed certificate is served without a restart.
+	// renewed certificate is served without a restart. Only with Webhook.
 	CertDir string
 	// MetricsAddr is the plain-HTTP address of /metrics; "0" turns it off.
 	MetricsAddr string
@@ -50,15 +52,21 @@ type Options struct {
 	// PprofAddr is the plain-HTTP address of Go's /debug/pprof profiles;
 	// empty or "0" turns them off.
 	PprofAddr string
-	// Reconcile also runs the reconcilers that write Gateways,
-	// VirtualServices and Ingress status (package controller).
+	// Webhook serves the admission webhooks (package webhook) and keeps
+	// their match conditions current. Without it the manager starts no
+	// webhook server and opens no webhook port.
+	Webhook bool
+	// Reconcile runs the reconcilers that write Gateways, VirtualServices
+	// and Ingress status (package controller). At least one of Webhook
+	// and Reconcile must be set.
 	Reconcile bool
 	// WebhookConfiguration names the webhook configurations whose match
 	// conditions the manager keeps current with the cluster's
-	// IngressClasses (webhook.MatchConditions); empty leaves them alone.
+	// IngressClasses (webhook.MatchConditions), with Webhook; empty leaves
+	// them alone.
 	WebhookConfiguration string
-	// LeaderElection makes only one replica reconcile at a time; the
-	// webhooks are served by every replica.
+	// LeaderElection makes only one replica reconcile at a time, with
+	// Reconcile; the webhooks are served by every replica.
 	LeaderElection bool
 	// LeaderElectionNamespace holds the Lease; empty means the namespace the
 	// pod runs in.
@@ -81,10 +89,11 @@ func CacheOptions(s convert.Settings, lo lookup.Options, reconcile bool) cache.O
 }
 
 // New returns a controller-runtime manager that serves the admission
-// webhooks (webhook.Register) over TLS 1.2 or later, HTTP/1.1 only, with
-// controller-runtime's and ingressguard's Prometheus metrics, /healthz, and
-// /readyz, which is ready once the webhook server answers TLS and the cache
-// has loaded the cluster state. It reads the cluster through a cache set up
+// webhooks (webhook.Register) over TLS 1.2 or later, HTTP/1.1 only, and
+// runs the reconcilers, or does one of the two, as o.Webhook and
+// o.Reconcile say, with controller-runtime's and ingressguard's Prometheus
+// metrics, /healthz, and /readyz, which is ready once the webhook server
+// (if any) answers TLS and the cache has loaded the cluster state. It reads the cluster through a cache set up
 // by package lookup; the one API call it makes before starting asks
 // whether cert-manager's Certificate API is served. Typed Secret reads
 // through the manager's client bypass the cache, so the process never
@@ -94,9 +103,14 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	if err := o.Settings.Check(); err != nil {
 		return nil, err
 	}
-	for _, f := range []string{"tls.crt", "tls.key"} {
-		if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
-			return nil, fmt.Errorf("the webhook server's certificate and key must be tls.crt and tls.key in the certificate folder: %w", err)
+	if !o.Webhook && !o.Reconcile {
+		return nil, errors.New("nothing to run: serve the webhooks, run the reconcilers, or both")
+	}
+	if o.Webhook {
+		for _, f := range []string{"tls.crt", "tls.key"} {
+			if _, err := os.Stat(filepath.Join(o.CertDir, f)); err != nil {
+				return nil, fmt.Errorf("the webhook server's certificate and key must be tls.crt and tls.key in the certificate folder: %w", err)
+			}
 		}
 	}
 	if cfg.QPS == 0 && cfg.RateLimiter == nil {
@@ -118,7 +132,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	}
 	lo := lookup.Options{GatewayNamespace: o.Settings.GatewayNamespace, CertManager: certManager}
 
-	mgr, err := manager.New(cfg, manager.Options{
+	opts := manager.Options{
 		Scheme:                        scheme.Scheme,
 		Cache:                         CacheOptions(o.Settings, lo, o.Reconcile),
 		NewCache:                      lookup.NewCache,
@@ -132,7 +146,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 		},
 		HealthProbeBindAddress: o.HealthAddr,
 		PprofBindAddress:       o.PprofAddr,
-		WebhookServer: crwebhook.NewServer(crwebhook.Options{
+	}
+	if o.Webhook {
+		opts.WebhookServer = crwebhook.NewServer(crwebhook.Options{
 			Host:    o.Host,
 			Port:    o.Port,
 			CertDir: o.CertDir,
@@ -143,8 +159,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 				// the API server falls back to HTTP/1.1.
 				c.NextProtos = []string{"http/1.1"}
 			}},
-		}),
-	})
+		})
+	}
+	mgr, err := manager.New(cfg, opts)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the manager: %w", err)
 	}
@@ -152,10 +169,18 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	if err != nil {
 		return nil, err
 	}
-	webhook.Register(mgr, o.Settings, informers)
-	if o.WebhookConfiguration != "" {
-		if err := webhook.MatchConditions(mgr, o.Settings, o.WebhookConfiguration); err != nil {
-			return nil, fmt.Errorf("setting up the match conditions: %w", err)
+	if o.Webhook {
+		// GetWebhookServer, which webhook.Register calls, adds the server
+		// to the manager: only here, so that the reconcilers alone open no
+		// webhook port.
+		webhook.Register(mgr, o.Settings, informers)
+		if err := mgr.AddReadyzCheck("webhook-server", mgr.GetWebhookServer().StartedChecker()); err != nil {
+			return nil, err
+		}
+		if o.WebhookConfiguration != "" {
+			if err := webhook.MatchConditions(mgr, o.Settings, o.WebhookConfiguration); err != nil {
+				return nil, fmt.Errorf("setting up the match conditions: %w", err)
+			}
 		}
 	}
 	if o.Reconcile {
@@ -167,9 +192,6 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 		}
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return nil, err
-	}
-	if err := mgr.AddReadyzCheck("webhook-server", mgr.GetWebhookServer().StartedChecker()); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("cluster-state", func(*http.Request) error {

@@ -3,7 +3,9 @@
 package crd
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +29,11 @@ func TestGoldenOutputsAcceptedByCRDSchemas(t *testing.T) {
 	ctx := context.Background()
 	for _, out := range outputs {
 		t.Run(filepath.Base(filepath.Dir(out)), func(t *testing.T) {
+			if data, err := os.ReadFile(out); err != nil {
+				t.Fatal(err)
+			} else if len(bytes.TrimSpace(data)) == 0 {
+				t.Skip("nothing is generated: every Ingress of the case is refused")
+			}
 			stdout, stderr, err := env.Kubectl(ctx, "", "apply", "--server-side", "--dry-run=server", "--validate=strict",
 				"--field-manager=ingressguard-test", "-f", out)
 			if err != nil {

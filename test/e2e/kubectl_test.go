@@ -132,9 +132,9 @@ spec:
     name: letsencrypt
 `
 
-// nginxIngress carries ingress-nginx's rewrite-target and CORS
+// rewriteCORSIngress carries ingress-nginx's rewrite-target and CORS
 // annotations, which ingressguard translates.
-const nginxIngress = `apiVersion: networking.k8s.io/v1
+const rewriteCORSIngress = `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
   name: rewrite-cors
@@ -413,7 +413,7 @@ func TestNginxTranslations(t *testing.T) {
 			t.Fatalf("kubectl apply failed:\n%s%s", out, errOut)
 		}
 	}
-	out, errOut, ok := h.kubectl(t, nginxIngress, "apply", "-f", "-")
+	out, errOut, ok := h.kubectl(t, rewriteCORSIngress, "apply", "-f", "-")
 	t.Logf("$ kubectl apply -f rewrite-cors.yaml\n%s%s", errOut, out)
 	if !ok {
 		t.Fatalf("rejected:\n%s", errOut)
@@ -436,7 +436,7 @@ func TestNginxTranslations(t *testing.T) {
 		return read() == want
 	})
 	// An edit of an annotation alone (no new generation) reaches it too.
-	edited := strings.Replace(nginxIngress, "rewrite-target: /", "rewrite-target: /v2", 1)
+	edited := strings.Replace(rewriteCORSIngress, "rewrite-target: /", "rewrite-target: /v2", 1)
 	if out, errOut, ok := h.kubectl(t, edited, "apply", "-f", "-"); !ok {
 		t.Fatalf("kubectl apply of the edit failed:\n%s%s", out, errOut)
 	}

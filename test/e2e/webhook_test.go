@@ -66,6 +66,7 @@ func start(t *testing.T, edit ...func(*server.Options)) *harness {
 		CertDir:     wio.LocalServingCertDir,
 		MetricsAddr: metricsAddr,
 		HealthAddr:  healthAddr,
+		Webhook:     true,
 		// envtest.Webhooks registers the configurations under this name.
 		WebhookConfiguration: "ingressguard",
 	}

@@ -46,13 +46,26 @@ type installation struct {
 	env     *envtest.Env
 	r       *rendering
 	overlay string
-	// user is the ServiceAccount of the rendered Deployment, as the API
-	// server names it.
-	user string
-	// deployment is the rendered Deployment.
-	deployment appsv1.Deployment
+	// webhook and controller are the rendered Deployments of the two jobs;
+	// controller is nil in an overlay without one.
+	webhook, controller *workload
 	// logStart is where this installation's logs start in processLogs.
 	logStart int
+}
+
+// The rendered Deployments of the two jobs of `ingressguard serve`.
+const (
+	webhookDeployment    = "ingressguard-webhook"
+	controllerDeployment = "ingressguard-controller"
+)
+
+// workload is one rendered Deployment of an installation and the
+// ServiceAccount it runs as.
+type workload struct {
+	*installation
+	deployment appsv1.Deployment
+	// user is the Deployment's ServiceAccount, as the API server names it.
+	user string
 }
 
 var (
@@ -92,8 +105,25 @@ func install(t *testing.T, overlay string) *installation {
 
 	env := envtest.StartT(t, envtest.Options{})
 	in.env, in.r = env, render(t, env.KubectlPath, overlay)
-	into(t, in.r.only(t, "Deployment"), &in.deployment)
-	in.user = fmt.Sprintf("system:serviceaccount:%s:%s", in.deployment.Namespace, in.deployment.Spec.Template.Spec.ServiceAccountName)
+	for _, o := range in.r.objects {
+		if o.GetKind() != "Deployment" {
+			continue
+		}
+		w := &workload{installation: in}
+		into(t, o, &w.deployment)
+		w.user = fmt.Sprintf("system:serviceaccount:%s:%s", w.deployment.Namespace, w.deployment.Spec.Template.Spec.ServiceAccountName)
+		switch o.GetName() {
+		case webhookDeployment:
+			in.webhook = w
+		case controllerDeployment:
+			in.controller = w
+		default:
+			t.Fatalf("manifests/%s renders Deployment %s; want only %s and %s", overlay, o.GetName(), webhookDeployment, controllerDeployment)
+		}
+	}
+	if in.webhook == nil {
+		t.Fatalf("manifests/%s renders no Deployment %s", overlay, webhookDeployment)
+	}
 
 	out, errOut, err := env.Kubectl(t.Context(), in.r.yaml, "apply", "--server-side", "--validate=strict", "-f", "-")
 	if err != nil {
@@ -116,11 +146,11 @@ func install(t *testing.T, overlay string) *installation {
 }
 
 // checkPodSecurity creates, as a server-side dry run, a Pod from the
-// rendered Deployment's template in its namespace: the namespace enforces
+// Deployment's template in its namespace: the namespace enforces
 // Pod Security's "restricted" profile, so the API server admits it only if
 // the pod is hardened as that profile demands. The same pod without its
 // security contexts must be refused, which shows the profile is enforced.
-func (in *installation) checkPodSecurity(t *testing.T) {
+func (in *workload) checkPodSecurity(t *testing.T) {
 	tmpl := in.deployment.Spec.Template
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "pod-security-check", Namespace: in.deployment.Namespace, Labels: tmpl.Labels},
@@ -149,7 +179,7 @@ type access struct {
 
 // checkCanI asks the API server, with `kubectl auth can-i --as`, each
 // question of want about the rendered ServiceAccount.
-func (in *installation) checkCanI(t *testing.T, want []access) {
+func (in *workload) checkCanI(t *testing.T, want []access) {
 	for _, a := range want {
 		t.Run(a.args, func(t *testing.T) {
 			args := append([]string{"auth", "can-i", "--as=" + in.user}, strings.Fields(a.args)...)
@@ -172,7 +202,7 @@ func (in *installation) checkCanI(t *testing.T, want []access) {
 // granted than the code uses. Rules that a ServiceAccount without any
 // binding of its own has too (self-reviews, discovery, whatever the
 // cluster grants every ServiceAccount) are left out.
-func (in *installation) checkRules(t *testing.T, want map[string][]string) {
+func (in *workload) checkRules(t *testing.T, want map[string][]string) {
 	ns := in.deployment.Namespace
 	baseline := in.impersonating("system:serviceaccount:" + ns + ":rbac-baseline")
 	for namespace, rules := range want {
@@ -253,13 +283,13 @@ func rules(specs ...string) []string {
 // asServiceAccount returns a rest.Config that acts as the rendered
 // ServiceAccount, as its token would: the API server authorizes every
 // request of that config against the ServiceAccount's RBAC.
-func (in *installation) asServiceAccount() *rest.Config {
+func (in *workload) asServiceAccount() *rest.Config {
 	return in.impersonating(in.user)
 }
 
 // impersonating returns a rest.Config that acts as the ServiceAccount user
 // of the Deployment's namespace, with the groups its token would carry.
-func (in *installation) impersonating(user string) *rest.Config {
+func (in *workload) impersonating(user string) *rest.Config {
 	cfg := rest.CopyConfig(in.env.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{
 		UserName: user,
@@ -392,6 +422,7 @@ func (in *installation) checkReapplied(t *testing.T, secret *corev1.Secret) {
 // serveOptions are the options of `ingressguard serve` that the rendered
 // Deployment's container arguments select.
 type serveOptions struct {
+	webhook                 bool
 	reconcile               bool
 	leaderElect             bool
 	leaderElectionNamespace string
@@ -402,7 +433,7 @@ type serveOptions struct {
 // "serve") with the flags of `ingressguard serve` that decide what the
 // process does and which permissions it needs, expanding $(VAR) from the
 // container's downward-API environment as the kubelet does.
-func (in *installation) containerOptions(t *testing.T) serveOptions {
+func (in *workload) containerOptions(t *testing.T) serveOptions {
 	c := in.deployment.Spec.Template.Spec.Containers[0]
 	if len(c.Args) == 0 || c.Args[0] != "serve" {
 		t.Fatalf("the container runs %q, want `serve ...`", c.Args)
@@ -416,6 +447,7 @@ func (in *installation) containerOptions(t *testing.T) serveOptions {
 	var o serveOptions
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	fs.ParseErrorsAllowlist.UnknownFlags = true
+	fs.BoolVar(&o.webhook, "webhook", true, "")
 	fs.BoolVar(&o.reconcile, "reconcile", true, "")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "")
@@ -453,52 +485,55 @@ func (in *installation) alsoForLoopback(t *testing.T) {
 }
 
 // serve runs `ingressguard serve` (server.New) in this process with the
-// options the rendered Deployment selects and the serving certificate
-// cert-manager issued, authenticated as the rendered ServiceAccount, and
-// points both webhook configurations at it (https://127.0.0.1:PORT, see
-// alsoForLoopback), keeping their injected caBundle. It waits until /readyz
-// says the webhooks can answer: the manager's caches synced under that
-// identity.
-func (in *installation) serve(t *testing.T, secret *corev1.Secret) *serving {
+// options the rendered Deployment selects, authenticated as its
+// ServiceAccount, and waits until /readyz says it is ready: the manager's
+// caches synced under that identity. When it serves the webhooks, it uses
+// the serving certificate cert-manager issued (secret) and points both
+// webhook configurations at it (https://127.0.0.1:PORT, see
+// alsoForLoopback), keeping their injected caBundle.
+func (in *workload) serve(t *testing.T, secret *corev1.Secret) *serving {
 	ctx := t.Context()
 	o := in.containerOptions(t)
-	certDir := t.TempDir()
-	writeFile(t, certDir, corev1.TLSCertKey, secret.Data[corev1.TLSCertKey])
-	writeFile(t, certDir, corev1.TLSPrivateKeyKey, secret.Data[corev1.TLSPrivateKeyKey])
-
 	ip := "127.0.0.1"
-	port := int32(envtest.FreePort(t))
-	m := &admissionregistrationv1.MutatingWebhookConfiguration{}
-	v := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-	m.Name = in.r.only(t, "MutatingWebhookConfiguration").GetName()
-	v.Name = in.r.only(t, "ValidatingWebhookConfiguration").GetName()
-	local := func(c *admissionregistrationv1.WebhookClientConfig) {
-		url := fmt.Sprintf("https://%s:%d%s", ip, port, *c.Service.Path)
-		c.URL, c.Service = &url, nil
+	port := envtest.FreePort(t)
+	var certDir string
+	if o.webhook {
+		certDir = t.TempDir()
+		writeFile(t, certDir, corev1.TLSCertKey, secret.Data[corev1.TLSCertKey])
+		writeFile(t, certDir, corev1.TLSPrivateKeyKey, secret.Data[corev1.TLSPrivateKeyKey])
+		m := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		v := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+		m.Name = in.r.only(t, "MutatingWebhookConfiguration").GetName()
+		v.Name = in.r.only(t, "ValidatingWebhookConfiguration").GetName()
+		local := func(c *admissionregistrationv1.WebhookClientConfig) {
+			url := fmt.Sprintf("https://%s:%d%s", ip, port, *c.Service.Path)
+			c.URL, c.Service = &url, nil
+		}
+		must(t, in.env.Client.Get(ctx, client.ObjectKeyFromObject(m), m), "reading %s", m.Name)
+		local(&m.Webhooks[0].ClientConfig)
+		must(t, in.env.Client.Update(ctx, m), "pointing %s at the local webhook server", m.Name)
+		must(t, in.env.Client.Get(ctx, client.ObjectKeyFromObject(v), v), "reading %s", v.Name)
+		local(&v.Webhooks[0].ClientConfig)
+		must(t, in.env.Client.Update(ctx, v), "pointing %s at the local webhook server", v.Name)
 	}
-	must(t, in.env.Client.Get(ctx, client.ObjectKeyFromObject(m), m), "reading %s", m.Name)
-	local(&m.Webhooks[0].ClientConfig)
-	must(t, in.env.Client.Update(ctx, m), "pointing %s at the local webhook server", m.Name)
-	must(t, in.env.Client.Get(ctx, client.ObjectKeyFromObject(v), v), "reading %s", v.Name)
-	local(&v.Webhooks[0].ClientConfig)
-	must(t, in.env.Client.Update(ctx, v), "pointing %s at the local webhook server", v.Name)
 
 	healthAddr := fmt.Sprintf("127.0.0.1:%d", envtest.FreePort(t))
 	mgr, err := server.New(context.Background(), in.asServiceAccount(), server.Options{
 		Settings:                convert.DefaultSettings(),
 		Host:                    ip,
-		Port:                    int(port),
+		Port:                    port,
 		CertDir:                 certDir,
 		MetricsAddr:             "0",
 		HealthAddr:              healthAddr,
+		Webhook:                 o.webhook,
 		Reconcile:               o.reconcile,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionNamespace: o.leaderElectionNamespace,
 		WebhookConfiguration:    o.webhookConfiguration,
 	})
 	must(t, err, "starting ingressguard as %s", in.user)
-	background(t, "ingressguard", mgr.Start)
-	envtest.Until(t, "ingressguard's /readyz", func() bool {
+	background(t, "ingressguard "+in.deployment.Name, mgr.Start)
+	envtest.Until(t, in.deployment.Name+"'s /readyz", func() bool {
 		resp, err := http.Get("http://" + healthAddr + "/readyz")
 		if err != nil {
 			return false
@@ -586,7 +621,7 @@ spec:
 const gatewayAddress = "203.0.113.10"
 
 // checkReconciled checks everything the reconcilers write, each written with
-// the ServiceAccount's permissions: the Gateway and VirtualService in the
+// the controller ServiceAccount's permissions: the Gateway and VirtualService in the
 // gateway namespace, the Ingress status, a Warning event on the Ingress
 // (events.k8s.io), the leader-election Lease and the event on it (core/v1).
 func (in *installation) checkReconciled(t *testing.T, s *serving) {

@@ -1,6 +1,8 @@
 package install_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,8 +27,8 @@ func (in *installation) certificates(t *testing.T) *corev1.Secret {
 	return secret
 }
 
-// readAccess is what both modes need and may do: the admission webhooks'
-// cache reads.
+// readAccess is what both jobs read, through the same lookups, and what
+// neither may do.
 var readAccess = []access{
 	{"list ingresses.networking.k8s.io -A", true},
 	{"watch ingresses.networking.k8s.io -A", true},
@@ -51,9 +53,8 @@ var readAccess = []access{
 	{"delete secrets -n istio-system", false},
 	{"list certificates.cert-manager.io -A", false},
 	{"create certificates.cert-manager.io -n istio-system", false},
-	// Its own webhook configurations' match conditions, and no others.
-	{"patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", true},
-	{"patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", true},
+	// No webhook configuration but ingressguard's own, and none listed or
+	// deleted.
 	{"patch validatingwebhookconfigurations.admissionregistration.k8s.io/other", false},
 	{"delete validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", false},
 	{"list validatingwebhookconfigurations.admissionregistration.k8s.io", false},
@@ -80,15 +81,75 @@ var readAccess = []access{
 	{"* *", false},
 }
 
-// TestDefault installs manifests/default, the reconcile mode README tells
-// admins to apply, and runs ingressguard under its ServiceAccount.
+// webhookAccess is what the webhook job may do besides readAccess: the
+// match conditions of its own webhook configurations, and no write of the
+// controller's.
+var webhookAccess = append(slices.Clone(readAccess),
+	access{"patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", true},
+	access{"patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", true},
+	access{"patch ingresses.networking.k8s.io --subresource=status -n default", false},
+	access{"create events.events.k8s.io -n default", false},
+	access{"create gateways.networking.istio.io -n istio-system", false},
+	access{"create virtualservices.networking.istio.io -n istio-system", false},
+	access{"create destinationrules.networking.istio.io -n istio-system", false},
+	access{"create authorizationpolicies.security.istio.io -n istio-system", false},
+	access{"get gateways.networking.istio.io -n istio-system", false},
+	access{"list configmaps -n istio-system", false},
+	access{"create leases.coordination.k8s.io -n ingressguard-system", false},
+	access{"get leases.coordination.k8s.io/ingressguard-leader -n ingressguard-system", false},
+	access{"create events -n ingressguard-system", false},
+)
+
+// webhookRules is every rule of the webhook job's ServiceAccount, by
+// namespace.
+func webhookRules() map[string][]string {
+	cluster := rules(
+		"list,watch ingresses.networking.k8s.io",
+		"list,watch ingressclasses.networking.k8s.io",
+		"list,watch services",
+		"get,patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
+		"get,patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
+	)
+	return map[string][]string{
+		"default":             cluster,
+		"ingressguard-system": cluster,
+		"istio-system": append(rules(
+			"list,watch secrets",
+			"list,watch certificates.cert-manager.io",
+		), cluster...),
+	}
+}
+
+// checkWebhook checks the webhook Deployment of an installation: Pod
+// Security, its RBAC and nothing more, and, run under its ServiceAccount,
+// that the API server calls its webhooks through cert-manager's CA.
+func (in *installation) checkWebhook(t *testing.T, secret *corev1.Secret) {
+	w := in.webhook
+	t.Run("webhook pods meet Pod Security restricted", w.checkPodSecurity)
+	t.Run("webhook RBAC", func(t *testing.T) { w.checkCanI(t, webhookAccess) })
+	t.Run("webhook: nothing else is granted", func(t *testing.T) { w.checkRules(t, webhookRules()) })
+	s := w.serve(t, secret)
+	if !s.opts.webhook || s.opts.reconcile || s.opts.leaderElect {
+		t.Fatalf("manifests/%s runs the webhook Deployment with %+v; want the webhooks alone, without leader election", in.overlay, s.opts)
+	}
+	t.Run("the API server calls the webhooks, trusting the injected CA", in.checkAdmission)
+}
+
+// TestDefault installs manifests/default, which README tells admins to
+// apply, and runs both of its Deployments under their ServiceAccounts.
 func TestDefault(t *testing.T) {
 	in := install(t, overlayDefault)
+	if in.controller == nil {
+		t.Fatalf("manifests/default renders no Deployment %s", controllerDeployment)
+	}
+	c := in.controller
+	t.Run("controller pods meet Pod Security restricted", c.checkPodSecurity)
 
-	t.Run("pods meet Pod Security restricted", in.checkPodSecurity)
-
-	t.Run("RBAC", func(t *testing.T) {
-		in.checkCanI(t, append(readAccess,
+	t.Run("controller RBAC", func(t *testing.T) {
+		c.checkCanI(t, append(slices.Clone(readAccess),
+			// The webhook configurations are the webhook job's.
+			access{"patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", false},
+			access{"patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard", false},
 			// Ingress status and events on Ingresses, in any namespace.
 			access{"patch ingresses.networking.k8s.io --subresource=status -n default", true},
 			access{"update ingresses.networking.k8s.io --subresource=status -n default", false},
@@ -152,13 +213,11 @@ func TestDefault(t *testing.T) {
 		"list,watch ingresses.networking.k8s.io",
 		"list,watch ingressclasses.networking.k8s.io",
 		"list,watch services",
-		"get,patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
-		"get,patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
 		"patch ingresses/status.networking.k8s.io",
 		"create,patch events.events.k8s.io",
 	)
-	t.Run("nothing else is granted", func(t *testing.T) {
-		in.checkRules(t, map[string][]string{
+	t.Run("controller: nothing else is granted", func(t *testing.T) {
+		c.checkRules(t, map[string][]string{
 			"default": cluster,
 			"istio-system": append(rules(
 				"list,watch secrets",
@@ -178,63 +237,26 @@ func TestDefault(t *testing.T) {
 	})
 
 	secret := in.certificates(t)
+	in.checkWebhook(t, secret)
 
-	s := in.serve(t, secret)
-	if !s.opts.reconcile || !s.opts.leaderElect || s.opts.leaderElectionNamespace != "ingressguard-system" {
-		t.Fatalf("manifests/default runs serve with %+v; want reconcile and leader election in ingressguard-system", s.opts)
+	s := c.serve(t, nil)
+	if s.opts.webhook || !s.opts.reconcile || !s.opts.leaderElect || s.opts.leaderElectionNamespace != "ingressguard-system" {
+		t.Fatalf("manifests/default runs the controller Deployment with %+v; want the reconcilers alone, leader-elected in ingressguard-system", s.opts)
 	}
-	t.Run("the API server calls the webhooks, trusting the injected CA", in.checkAdmission)
-	t.Run("the reconcilers write with the ServiceAccount's permissions", func(t *testing.T) { in.checkReconciled(t, s) })
+	t.Run("the reconcilers write with the controller ServiceAccount's permissions", func(t *testing.T) { in.checkReconciled(t, s) })
 }
 
-// TestWebhookOnly installs manifests/webhook-only, which must grant no
-// write permission but to the match conditions of its own webhook
-// configurations, and runs ingressguard's webhooks under its
+// TestWebhookOnly installs manifests/webhook-only, which must hold the
+// webhook Deployment and nothing of the controller's: no Deployment, no
+// ServiceAccount, no write permission but to the match conditions of its
+// own webhook configurations. It runs the webhooks under their
 // ServiceAccount.
 func TestWebhookOnly(t *testing.T) {
 	in := install(t, overlayWebhookOnly)
-
-	t.Run("pods meet Pod Security restricted", in.checkPodSecurity)
-
-	t.Run("RBAC", func(t *testing.T) {
-		in.checkCanI(t, append(readAccess,
-			access{"patch ingresses.networking.k8s.io --subresource=status -n default", false},
-			access{"create events.events.k8s.io -n default", false},
-			access{"create gateways.networking.istio.io -n istio-system", false},
-			access{"create virtualservices.networking.istio.io -n istio-system", false},
-			access{"create destinationrules.networking.istio.io -n istio-system", false},
-			access{"create authorizationpolicies.security.istio.io -n istio-system", false},
-			access{"get gateways.networking.istio.io -n istio-system", false},
-			access{"list configmaps -n istio-system", false},
-			access{"create leases.coordination.k8s.io -n ingressguard-system", false},
-			access{"get leases.coordination.k8s.io/ingressguard-leader -n ingressguard-system", false},
-			access{"create events -n ingressguard-system", false},
-		))
-	})
-
-	cluster := rules(
-		"list,watch ingresses.networking.k8s.io",
-		"list,watch ingressclasses.networking.k8s.io",
-		"list,watch services",
-		"get,patch mutatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
-		"get,patch validatingwebhookconfigurations.admissionregistration.k8s.io/ingressguard",
-	)
-	t.Run("nothing else is granted", func(t *testing.T) {
-		in.checkRules(t, map[string][]string{
-			"default":             cluster,
-			"ingressguard-system": cluster,
-			"istio-system": append(rules(
-				"list,watch secrets",
-				"list,watch certificates.cert-manager.io",
-			), cluster...),
-		})
-	})
-
-	secret := in.certificates(t)
-
-	s := in.serve(t, secret)
-	if s.opts.reconcile {
-		t.Fatalf("manifests/webhook-only runs serve with %+v; want --reconcile=false", s.opts)
+	for _, o := range in.r.objects {
+		if strings.Contains(o.GetName(), "controller") || strings.Contains(o.GetName(), "reconcile") || strings.Contains(o.GetName(), "leader") {
+			t.Errorf("manifests/webhook-only renders %s %s, which only the controller uses", o.GetKind(), o.GetName())
+		}
 	}
-	t.Run("the API server calls the webhooks, trusting the injected CA", in.checkAdmission)
+	in.checkWebhook(t, in.certificates(t))
 }

@@ -98,21 +98,33 @@ func TestWebhooksMatchGo(t *testing.T) {
 	}
 }
 
-// TestPodWiring checks, in every overlay, what the API server cannot:
-// that the rendered pod is wired to what `ingressguard serve` listens on
-// and reads (the flags' ports are the container's named ports, which the
-// Service, the probes and the NetworkPolicy use; the serving certificate's
-// Secret is mounted at --cert-dir), and the hardening that Pod Security's
-// restricted profile does not demand (read-only root filesystem, resource
-// requests and limits, spreading across nodes).
+// TestPodWiring checks, in every overlay and for each Deployment, what the
+// API server cannot: that the rendered pod is wired to what `ingressguard
+// serve` listens on and reads (the flags' ports are the container's named
+// ports, which the Service, the probes and the NetworkPolicy use; the
+// serving certificate's Secret is mounted at --cert-dir), that the webhook
+// Service selects the webhook pods and no others, and the hardening that
+// Pod Security's restricted profile does not demand (read-only root
+// filesystem, resource requests and limits, spreading across nodes, a
+// PodDisruptionBudget).
 func TestPodWiring(t *testing.T) {
 	kubectl := kubectlPath(t)
-	for _, overlay := range []string{overlayDefault, overlayWebhookOnly} {
-		t.Run(overlay, func(t *testing.T) {
-			r := render(t, kubectl, overlay)
+	tests := []struct {
+		overlay, deployment string
+		// ports are the container ports the NetworkPolicy admits.
+		ports []string
+	}{
+		{overlayDefault, "ingressguard-webhook", []string{"metrics", "webhook"}},
+		{overlayDefault, "ingressguard-controller", []string{"metrics"}},
+		{overlayWebhookOnly, "ingressguard-webhook", []string{"metrics", "webhook"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.overlay+"/"+tt.deployment, func(t *testing.T) {
+			r := render(t, kubectl, tt.overlay)
 			var dep appsv1.Deployment
-			into(t, r.only(t, "Deployment"), &dep)
+			into(t, r.find(t, "Deployment", tt.deployment), &dep)
 			spec := dep.Spec.Template.Spec
+			pod := labels.Set(dep.Spec.Template.Labels)
 			if len(spec.Containers) != 1 {
 				t.Fatalf("the pod has %d containers, want 1", len(spec.Containers))
 			}
@@ -123,11 +135,18 @@ func TestPodWiring(t *testing.T) {
 					flags[k] = v
 				}
 			}
+			webhookJob := flags["--webhook"] != "false"
 			ports := map[string]int32{}
 			for _, p := range c.Ports {
 				ports[p.Name] = p.ContainerPort
 			}
-			for flag, port := range map[string]string{"--webhook-port": "webhook", "--metrics-addr": "metrics", "--health-addr": "health"} {
+			wired := map[string]string{"--metrics-addr": "metrics", "--health-addr": "health"}
+			if webhookJob {
+				wired["--webhook-port"] = "webhook"
+			} else if _, ok := ports["webhook"]; ok {
+				t.Errorf("the container runs --webhook=false but declares a webhook port")
+			}
+			for flag, port := range wired {
 				v := flags[flag]
 				if i := strings.LastIndex(v, ":"); i >= 0 {
 					v = v[i+1:]
@@ -139,13 +158,16 @@ func TestPodWiring(t *testing.T) {
 
 			var svc corev1.Service
 			into(t, r.only(t, "Service"), &svc)
-			for _, p := range svc.Spec.Ports {
-				if p.TargetPort.String() != p.Name || ports[p.Name] == 0 {
-					t.Errorf("Service port %s targets %s, want the container port of that name", p.Name, p.TargetPort.String())
-				}
+			selected := labels.SelectorFromSet(svc.Spec.Selector).Matches(pod)
+			if selected != webhookJob {
+				t.Errorf("the webhook Service selects the pods: %v, want %v", selected, webhookJob)
 			}
-			if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels)) {
-				t.Errorf("the Service does not select the Deployment's pods")
+			if webhookJob {
+				for _, p := range svc.Spec.Ports {
+					if p.TargetPort.String() != p.Name || ports[p.Name] == 0 {
+						t.Errorf("Service port %s targets %s, want the container port of that name", p.Name, p.TargetPort.String())
+					}
+				}
 			}
 			for path, probe := range map[string]*corev1.Probe{"/healthz": c.LivenessProbe, "/readyz": c.ReadinessProbe} {
 				if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != path || probe.HTTPGet.Port.String() != "health" {
@@ -153,19 +175,31 @@ func TestPodWiring(t *testing.T) {
 				}
 			}
 
-			var np networkingv1.NetworkPolicy
-			into(t, r.only(t, "NetworkPolicy"), &np)
 			var admitted []string
-			for _, rule := range np.Spec.Ingress {
-				if len(rule.From) != 0 {
-					t.Errorf("the NetworkPolicy restricts sources %v; the API server's address is not known", rule.From)
+			policies := 0
+			for _, o := range r.objects {
+				var np networkingv1.NetworkPolicy
+				if o.GetKind() != "NetworkPolicy" {
+					continue
 				}
-				for _, p := range rule.Ports {
-					admitted = append(admitted, p.Port.String())
+				into(t, o, &np)
+				sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+				must(t, err, "the NetworkPolicy's selector")
+				if !sel.Matches(pod) {
+					continue
+				}
+				policies++
+				for _, rule := range np.Spec.Ingress {
+					if len(rule.From) != 0 {
+						t.Errorf("the NetworkPolicy restricts sources %v; the API server's address is not known", rule.From)
+					}
+					for _, p := range rule.Ports {
+						admitted = append(admitted, p.Port.String())
+					}
 				}
 			}
-			if slices.Sort(admitted); !slices.Equal(admitted, []string{"metrics", "webhook"}) {
-				t.Errorf("the NetworkPolicy admits ports %v, want only metrics and webhook", admitted)
+			if slices.Sort(admitted); policies != 1 || !slices.Equal(admitted, tt.ports) {
+				t.Errorf("%d NetworkPolicies select the pods, admitting ports %v; want one, admitting only %v", policies, admitted, tt.ports)
 			}
 
 			var mountedAt string
@@ -181,7 +215,7 @@ func TestPodWiring(t *testing.T) {
 					}
 				}
 			}
-			if mountedAt == "" || mountedAt != flags["--cert-dir"] {
+			if mountedAt != flags["--cert-dir"] || webhookJob && mountedAt == "" {
 				t.Errorf("the serving Secret is mounted at %q, --cert-dir is %q", mountedAt, flags["--cert-dir"])
 			}
 
@@ -195,19 +229,32 @@ func TestPodWiring(t *testing.T) {
 				}
 			}
 			if ptr.Deref(dep.Spec.Replicas, 1) < 2 {
-				t.Errorf("%d replica(s): the webhooks fail closed, so one pod restarting would block Ingress changes", ptr.Deref(dep.Spec.Replicas, 1))
+				t.Errorf("%d replica(s): one pod restarting would stop the job (the webhooks fail closed; the reconcilers wait for a new leader)", ptr.Deref(dep.Spec.Replicas, 1))
 			}
 			aa := spec.Affinity
 			if aa == nil || aa.PodAntiAffinity == nil || len(aa.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) == 0 ||
-				aa.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.TopologyKey != corev1.LabelHostname {
+				aa.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.TopologyKey != corev1.LabelHostname ||
+				!labels.SelectorFromSet(aa.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.LabelSelector.MatchLabels).Matches(pod) {
 				t.Errorf("the replicas are not spread across nodes: %+v", aa)
 			}
-			var pdb policyv1.PodDisruptionBudget
-			into(t, r.only(t, "PodDisruptionBudget"), &pdb)
-			sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-			must(t, err, "the PodDisruptionBudget's selector")
-			if !sel.Matches(labels.Set(dep.Spec.Template.Labels)) || pdb.Spec.MinAvailable.IntValue() < 1 {
-				t.Errorf("the PodDisruptionBudget does not keep a replica of the Deployment: %+v", pdb.Spec)
+			budgets := 0
+			for _, o := range r.objects {
+				if o.GetKind() != "PodDisruptionBudget" {
+					continue
+				}
+				var pdb policyv1.PodDisruptionBudget
+				into(t, o, &pdb)
+				sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+				must(t, err, "the PodDisruptionBudget's selector")
+				if sel.Matches(pod) {
+					budgets++
+					if pdb.Spec.MinAvailable.IntValue() < 1 {
+						t.Errorf("the PodDisruptionBudget does not keep a replica of the Deployment: %+v", pdb.Spec)
+					}
+				}
+			}
+			if budgets != 1 {
+				t.Errorf("%d PodDisruptionBudgets select the pods, want 1", budgets)
 			}
 		})
 	}

@@ -33,8 +33,8 @@ type hostileRun struct {
 	// during the attack, BigRefused how many of them were refused as over
 	// the per-host route limit, BigShed how many got 429.
 	BigReviews, BigRefused, BigShed int64
-	// PeakRSS is serve's peak RSS at the end; Alive whether serve still
-	// ran and answered an ordinary review.
+	// PeakRSS is the webhook process's peak RSS at the end; Alive whether
+	// it still ran and answered an ordinary review.
 	PeakRSS int64
 	Alive   bool
 }
@@ -44,14 +44,14 @@ const (
 	bigPaths   = 16000
 )
 
-// hostile runs the hostile-tenant measurement against serve.
+// hostile runs the hostile-tenant measurement against the webhook process.
 func (b *bench) hostile(ctx context.Context, hosts int) error {
 	bodies, err := reviewBodies(64, hosts, false)
 	if err != nil {
 		return err
 	}
 	url := fmt.Sprintf("https://127.0.0.1:%d%s", b.port, webhook.ValidatePath)
-	pid := b.serve.cmd.Process.Pid
+	pid := b.webhook.cmd.Process.Pid
 	h := &b.rep.Hostile
 	logf("hostile tenant: ordinary reviews alone")
 	if h.Quiet, err = b.direct.measure(ctx, url, bodies, 4, b.o.requests/3, pid); err != nil {
@@ -103,11 +103,11 @@ func (b *bench) hostile(ctx context.Context, hosts int) error {
 	if err != nil {
 		return fmt.Errorf("ordinary reviews during the attack: %w", err)
 	}
-	if h.PeakRSS, _, err = b.serve.memory(); err != nil {
+	if h.PeakRSS, _, err = b.webhook.memory(); err != nil {
 		return err
 	}
 	_, err = b.direct.measure(ctx, url, bodies, 1, 1, pid)
-	h.Alive = err == nil && b.serve.cmd.ProcessState == nil
+	h.Alive = err == nil && b.webhook.cmd.ProcessState == nil
 	return nil
 }
 

@@ -1,19 +1,22 @@
 // Command load measures ingressguard against a real kube-apiserver and
 // etcd (the envtest helper): admission latency and throughput against a
 // floor, how they change from a cluster of 10 Ingresses to one of -n,
-// how fast the reconcilers converge and how many writes a resync makes,
-// and the memory of the serve process.
+// how fast the reconcilers converge against how fast a plain API client
+// writes the same objects, how many writes a resync makes, and the memory
+// of the two serve processes.
 //
 //	go run ./test/load [-n 10000] [-count 3] [-json]
 //
-// It runs three processes besides the API server and etcd: itself (the
-// load generator), `ingressguard serve` (built from ./cmd/ingressguard,
-// with its default settings and the environment the install manifests
-// give it, such as GOMEMLIMIT and GOGC; -serve-env adds to it) and the floor
-// (test/load/floor): a webhook that only decodes the review and the
-// Ingress and answers allowed, with the same TLS settings. serve runs in a
-// process of its own so that its CPU time and peak RSS are its own, not
-// the load generator's.
+// It runs four processes besides the API server and etcd: itself (the
+// load generator), the two jobs of `ingressguard serve` as the install
+// manifests run them, each in a process of its own (built from
+// ./cmd/ingressguard, with its default settings and the environment its
+// Deployment gives it, such as GOMEMLIMIT and GOGC; -serve-env adds to
+// both): the webhooks (--reconcile=false) and the reconcilers
+// (--webhook=false), and the floor (test/load/floor): a webhook that only
+// decodes the review and the Ingress and answers allowed, with the same TLS
+// settings. Each runs in a process of its own so that its CPU time and
+// peak RSS are its own.
 //
 // In order, it:
 //
@@ -21,17 +24,22 @@
 //     admission straight to the webhooks;
 //  2. creates -converge more Ingresses (two per host) and times until every
 //     Gateway and VirtualService equals what convert.Settings.Convert
-//     makes of the cluster's Ingresses; restarts serve and counts the
-//     write calls of the resync; then deletes every generated object,
-//     restarts serve, and times the cold convergence;
+//     makes of the cluster's Ingresses; then times the convergence floor:
+//     a plain API client creating the same Gateways and VirtualServices
+//     (in a namespace of their own, then deleted), one host key's pair at
+//     a time in each of as many workers as the reconciler has; restarts
+//     the reconcilers and counts the write calls of the resync; then
+//     deletes every generated object, restarts the reconcilers, times the
+//     cold convergence and its floor (every object of the cluster);
 //  3. fills the cluster up to -n Ingresses and -n Secrets (Secrets spread
-//     over all namespaces, one in 51 in istio-system), restarts serve
+//     over all namespaces, one in 51 in istio-system), restarts both jobs
 //     (a second resync) and measures admission straight to the webhooks
 //     and through the API server (dry-run creates); then starts a second
-//     API server holding 10 Ingresses, with its own serve, and measures
-//     direct admission at c=4 against both clusters in alternation (the
-//     paired scale measurement);
-//  4. reads serve's peak RSS (VmHWM) and its Go heap after a collection.
+//     API server holding 10 Ingresses, with its own webhook process, and
+//     measures direct admission at c=4 against both clusters in
+//     alternation (the paired scale measurement);
+//  4. reads each job's peak RSS (VmHWM) and its Go heap after a
+//     collection; then measures the webhooks under a hostile tenant.
 //
 // Direct admission posts AdmissionReviews over HTTPS with keep-alive at
 // each -concurrency, -requests per run; through the API server, -api-requests
@@ -109,9 +117,9 @@ func main() {
 	flag.StringVar(&conc, "concurrency", conc, "comma-separated concurrencies of the admission runs")
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON instead of a table")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
-	flag.StringVar(&o.profile, "profile", "", "folder to write serve's CPU profiles of the direct runs at -n, and its heap profile, into")
+	flag.StringVar(&o.profile, "profile", "", "folder to write the webhook process's CPU profiles of the direct runs at -n, and both processes' heap profiles, into")
 	flag.BoolVar(&o.keep, "keep", false, "keep the logs of serve and the floor, and say where")
-	flag.Func("serve-env", "`NAME=VALUE` in serve's environment, after the install manifests' (GOMEMLIMIT=off runs without their memory limit; repeatable)", func(v string) error {
+	flag.Func("serve-env", "`NAME=VALUE` in the environment of both serve processes, after the install manifests' (GOMEMLIMIT=off runs without their memory limit; repeatable)", func(v string) error {
 		if !strings.Contains(v, "=") {
 			return fmt.Errorf("%q is not NAME=VALUE", v)
 		}
@@ -167,14 +175,39 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "load: %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
+// job is one of the two jobs of `ingressguard serve`, run as the install
+// manifests' Deployment of that job runs it.
+type job struct {
+	name string
+	// deployment is the Deployment's manifest, relative to the repository
+	// root.
+	deployment string
+	// flags select the job.
+	flags []string
+	// webhook says the job serves the webhooks (and needs their port and
+	// certificate).
+	webhook bool
+}
+
+var (
+	webhookJob    = job{name: "webhook", deployment: "manifests/base/deployment-webhook.yaml", flags: []string{"--reconcile=false"}, webhook: true}
+	controllerJob = job{name: "controller", deployment: "manifests/base/deployment-controller.yaml", flags: []string{"--webhook=false"}}
+)
+
+// floorNS holds the convergence floor's copies of the generated objects,
+// where the reconcilers (which watch the gateway namespace only) never see
+// them.
+const floorNS = "load-floor-writes"
+
 // bench is the running system under test.
 type bench struct {
 	o   options
 	tmp string
-	// serveBin is ingressguard, built from ./cmd/ingressguard; serveEnv is
-	// the install manifests' environment for it, then -serve-env.
+	// serveBin is ingressguard, built from ./cmd/ingressguard; serveEnv is,
+	// by job name, the install manifests' environment for it, then
+	// -serve-env.
 	serveBin string
-	serveEnv []string
+	serveEnv map[string][]string
 	env      *envtest.Env
 	client   client.Client
 	api      throughAPI
@@ -183,9 +216,10 @@ type bench struct {
 	// stopTracker ends the tracker's watches before the API server stops.
 	stopTracker context.CancelFunc
 	floor       *proc
-	serve       *proc
+	webhook     *proc // the webhook job
+	controller  *proc // the reconcilers' job
 	gen         int
-	port        int    // serve's webhook port, registered with the API server
+	port        int    // the webhook job's port, registered with the API server
 	floorAt     string // the floor's base URL
 	apiPID      int
 	rep         *report
@@ -221,11 +255,14 @@ func measure(ctx context.Context, o options) (rep *report, err error) {
 		}
 		b.o.profile = o.profile
 	}
-	installed, err := installedEnv(root)
-	if err != nil {
-		return nil, err
+	b.serveEnv = map[string][]string{}
+	for _, j := range []job{webhookJob, controllerJob} {
+		installed, err := installedEnv(root, j.deployment)
+		if err != nil {
+			return nil, err
+		}
+		b.serveEnv[j.name] = append(installed, o.serveEnv...)
 	}
-	b.serveEnv = append(installed, o.serveEnv...)
 	b.rep.Settings["serveEnv"] = b.serveEnv
 	logf("building ingressguard and the floor webhook")
 	floorBin, serveBin := filepath.Join(b.tmp, "floor"), filepath.Join(b.tmp, "ingressguard")
@@ -250,7 +287,7 @@ func measure(ctx context.Context, o options) (rep *report, err error) {
 }
 
 // start runs the API server with both sets of webhooks registered, the
-// floor and the first serve.
+// floor and the first serve processes.
 func (b *bench) start(ctx context.Context, floorBin string) error {
 	var err error
 	if b.port, err = freePort(); err != nil {
@@ -304,11 +341,14 @@ func (b *bench) start(ctx context.Context, floorBin string) error {
 	if err := b.floor.waitTLS(ctx, fmt.Sprintf("127.0.0.1:%d", floorPort)); err != nil {
 		return err
 	}
-	if err := b.startServe(ctx); err != nil {
+	if err := b.startWebhook(ctx); err != nil {
+		return err
+	}
+	if err := b.startController(ctx); err != nil {
 		return err
 	}
 	var objs []client.Object
-	for _, ns := range namespaces() {
+	for _, ns := range append(namespaces(), floorNS) {
 		objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	}
 	objs = append(objs, gatewayService())
@@ -339,20 +379,41 @@ func floorConfigurations(mut *admissionregistrationv1.MutatingWebhookConfigurati
 	return fmut, fval
 }
 
-// startServe starts a fresh serve process for the cluster and waits until
-// it is ready.
-func (b *bench) startServe(ctx context.Context) error {
+// startWebhook starts a fresh webhook process for the cluster, stopping
+// the one before, and waits until it is ready.
+func (b *bench) startWebhook(ctx context.Context) error {
+	if b.webhook != nil {
+		if err := b.webhook.stop(); err != nil {
+			return err
+		}
+	}
 	b.gen++
-	p, err := b.startServeFor(ctx, fmt.Sprintf("serve-%d", b.gen), b.env, b.port)
+	p, err := b.startJob(ctx, webhookJob, fmt.Sprintf("webhook-%d", b.gen), b.env, b.port)
 	if p != nil {
-		b.serve = p // stopAll stops it, ready or not
+		b.webhook = p // stopAll stops it, ready or not
 	}
 	return err
 }
 
-// startServeFor starts `ingressguard serve` for env, serving its webhooks
-// on port, logging to name.log, and waits until it is ready.
-func (b *bench) startServeFor(ctx context.Context, name string, env *envtest.Env, port int) (*proc, error) {
+// startController starts a fresh reconcilers' process for the cluster,
+// stopping the one before, and waits until it is ready.
+func (b *bench) startController(ctx context.Context) error {
+	if b.controller != nil {
+		if err := b.controller.stop(); err != nil {
+			return err
+		}
+	}
+	b.gen++
+	p, err := b.startJob(ctx, controllerJob, fmt.Sprintf("controller-%d", b.gen), b.env, 0)
+	if p != nil {
+		b.controller = p
+	}
+	return err
+}
+
+// startJob starts `ingressguard serve` for env as j, serving the webhooks
+// (if j does) on port, logging to name.log, and waits until it is ready.
+func (b *bench) startJob(ctx context.Context, j job, name string, env *envtest.Env, port int) (*proc, error) {
 	addrs := make([]string, 3)
 	for i := range addrs {
 		var err error
@@ -360,11 +421,13 @@ func (b *bench) startServeFor(ctx context.Context, name string, env *envtest.Env
 			return nil, err
 		}
 	}
-	wio := env.Environment.WebhookInstallOptions
-	p, err := startProc(name, filepath.Join(b.tmp, name+".log"), b.serveBin,
-		[]string{"serve", "--cert-dir", wio.LocalServingCertDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
-			"--metrics-addr", addrs[0], "--health-addr", addrs[1], "--pprof-addr", addrs[2]},
-		append([]string{"KUBECONFIG=" + env.Kubeconfig}, b.serveEnv...))
+	args := []string{"serve", "--metrics-addr", addrs[0], "--health-addr", addrs[1], "--pprof-addr", addrs[2]}
+	if j.webhook {
+		wio := env.Environment.WebhookInstallOptions
+		args = append(args, "--cert-dir", wio.LocalServingCertDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port))
+	}
+	p, err := startProc(name, filepath.Join(b.tmp, name+".log"), b.serveBin, append(args, j.flags...),
+		append([]string{"KUBECONFIG=" + env.Kubeconfig}, b.serveEnv[j.name]...))
 	if err != nil {
 		return nil, err
 	}
@@ -373,8 +436,10 @@ func (b *bench) startServeFor(ctx context.Context, name string, env *envtest.Env
 }
 
 func (b *bench) stopAll() {
-	if b.serve != nil {
-		_ = b.serve.stop()
+	for _, p := range []*proc{b.webhook, b.controller} {
+		if p != nil {
+			_ = p.stop()
+		}
 	}
 	if b.floor != nil {
 		_ = b.floor.stop()
@@ -426,10 +491,15 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 
-	// 2. Convergence of -converge Ingresses, resync, cold start.
+	// 2. Convergence of -converge Ingresses and its floor, resync, cold
+	// start and its floor.
 	from, to := o.small, o.small+o.converge
 	conv := &b.rep.Convergence
 	conv.Ingresses, conv.Hosts, conv.ClusterIngresses = o.converge, to/2-from/2, to
+	before, err := envtest.Desired(ctx, b.client, convert.DefaultSettings())
+	if err != nil {
+		return err
+	}
 	pre, ings := fixtures(from, to)
 	if err := createAll(ctx, b.client, 16, pre); err != nil {
 		return err
@@ -446,11 +516,19 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	conv.LiveSeconds = d.Seconds()
 	logf("converged %.1f s after the first create", conv.LiveSeconds)
+	after, err := envtest.Desired(ctx, b.client, convert.DefaultSettings())
+	if err != nil {
+		return err
+	}
+	if conv.LiveFloor, err = b.floorWrites(ctx, generated(after), generated(before)); err != nil {
+		return err
+	}
+	logf("convergence floor: a plain client wrote the %d objects of the %d new hosts in %.1f s", conv.LiveFloor.Objects, conv.Hosts, conv.LiveFloor.Seconds)
 	if conv.Resync, err = b.resync(ctx); err != nil {
 		return err
 	}
-	logf("cold start: deleting every generated object, then starting serve")
-	if err := b.serve.stop(); err != nil {
+	logf("cold start: deleting every generated object, then starting the reconcilers")
+	if err := b.controller.stop(); err != nil {
 		return err
 	}
 	for _, obj := range []client.Object{&istionet.Gateway{}, &istionet.VirtualService{}} {
@@ -465,17 +543,21 @@ func (b *bench) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := b.startServe(ctx); err != nil {
+	if err := b.startController(ctx); err != nil {
 		return err
 	}
-	if d, err = b.converged(ctx, b.serve.started, 3*time.Minute); err != nil {
+	if d, err = b.converged(ctx, b.controller.started, 3*time.Minute); err != nil {
 		return err
 	}
 	conv.ColdSeconds = d.Seconds()
-	logf("cold start converged %.1f s after serve started", conv.ColdSeconds)
-	if err := settled(ctx, b.serve, 2*time.Second, 2*time.Minute); err != nil {
+	logf("cold start converged %.1f s after the reconcilers started", conv.ColdSeconds)
+	if err := settled(ctx, b.controller, 2*time.Second, 2*time.Minute); err != nil {
 		return err
 	}
+	if conv.ColdFloor, err = b.floorWrites(ctx, generated(after), nil); err != nil {
+		return err
+	}
+	logf("convergence floor: a plain client wrote all %d objects in %.1f s", conv.ColdFloor.Objects, conv.ColdFloor.Seconds)
 
 	// 3. The large cluster.
 	logf("filling the cluster up to %d Ingresses and %d Secrets", o.n, o.n)
@@ -495,10 +577,21 @@ func (b *bench) run(ctx context.Context) error {
 	b.tracker = nil
 	mem := &b.rep.Memory
 	mem.FillSeconds, mem.FillConvergedSeconds = fillSeconds, d.Seconds()
-	if err := settled(ctx, b.serve, 2*time.Second, 5*time.Minute); err != nil {
+	if err := settled(ctx, b.controller, 2*time.Second, 5*time.Minute); err != nil {
 		return err
 	}
-	if mem.PeakRSSFill, _, err = b.serve.memory(); err != nil {
+	jobs := []struct {
+		p   **proc
+		mem *jobMemory
+	}{{&b.webhook, &mem.Webhook}, {&b.controller, &mem.Controller}}
+	for _, j := range jobs {
+		if j.mem.PeakRSSFill, _, err = (*j.p).memory(); err != nil {
+			return err
+		}
+	}
+	// A webhook replica that starts on the large cluster.
+	logf("restarting the webhook process on the cluster of %d Ingresses", o.n)
+	if err := b.startWebhook(ctx); err != nil {
 		return err
 	}
 	if b.rep.ResyncLarge, err = b.resync(ctx); err != nil {
@@ -510,23 +603,29 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.pairedScale(ctx); err != nil {
 		return err
 	}
-	if err := b.hostile(ctx, o.n/2); err != nil {
-		return err
-	}
 
-	// 4. Memory.
-	if mem.PeakRSS, mem.RSS, err = b.serve.memory(); err != nil {
-		return err
-	}
-	m, err := b.serve.heap()
-	if err != nil {
-		return err
-	}
-	mem.HeapLive, mem.HeapInuse, mem.GoSys = m.HeapAlloc, m.HeapInuse, m.Sys
-	if o.profile != "" {
-		if err := b.serve.heapProfile(filepath.Join(o.profile, "serve-heap.pprof")); err != nil {
+	// 4. Memory, before the hostile tenant's bodies in flight.
+	for _, j := range jobs {
+		p := *j.p
+		if j.mem.PeakRSS, j.mem.RSS, err = p.memory(); err != nil {
 			return err
 		}
+		if j.mem.FileRSS, err = pidFileRSS(p.cmd.Process.Pid); err != nil {
+			return err
+		}
+		m, err := p.heap()
+		if err != nil {
+			return err
+		}
+		j.mem.HeapLive, j.mem.HeapInuse, j.mem.GoSys = m.HeapAlloc, m.HeapInuse, m.Sys
+		if o.profile != "" {
+			if err := p.heapProfile(filepath.Join(o.profile, strings.TrimRight(p.name, "-0123456789")+"-heap.pprof")); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.hostile(ctx, o.n/2); err != nil {
+		return err
 	}
 	b.rep.Cluster = b.census(ctx)
 	return nil
@@ -539,14 +638,14 @@ func (b *bench) converged(ctx context.Context, t0 time.Time, bound time.Duration
 	if err != nil {
 		return 0, err
 	}
-	return b.tracker.converged(ctx, b.serve, want, t0, 2*time.Second, bound)
+	return b.tracker.converged(ctx, b.controller, want, t0, 2*time.Second, bound)
 }
 
-// resync restarts serve on a converged cluster and waits until it has
-// reconciled every Ingress and host key and settled; it reports the time
-// and the write calls.
+// resync restarts the reconcilers on a converged cluster and waits until
+// they have reconciled every Ingress and host key and settled; it reports
+// the time and the write calls.
 func (b *bench) resync(ctx context.Context) (resync, error) {
-	if err := settled(ctx, b.serve, 2*time.Second, 5*time.Minute); err != nil {
+	if err := settled(ctx, b.controller, 2*time.Second, 5*time.Minute); err != nil {
 		return resync{}, err
 	}
 	var ings networkingv1.IngressList
@@ -560,29 +659,27 @@ func (b *bench) resync(ctx context.Context) (resync, error) {
 		}
 	}
 	r := resync{Ingresses: len(ings.Items), Hosts: len(hosts)}
-	logf("resync: restarting serve on a converged cluster of %d Ingresses", r.Ingresses)
-	if err := b.serve.stop(); err != nil {
+	logf("resync: restarting the reconcilers on a converged cluster of %d Ingresses", r.Ingresses)
+	if err := b.startController(ctx); err != nil {
 		return r, err
 	}
-	if err := b.startServe(ctx); err != nil {
-		return r, err
-	}
-	if err := b.serve.waitFor(ctx, "done with the resync", 10*time.Minute, func() bool {
-		p, err := b.serve.progress()
+	c := b.controller
+	if err := c.waitFor(ctx, "done with the resync", 10*time.Minute, func() bool {
+		p, err := c.progress()
 		return err == nil && p.Reconciles["ingresses"] >= float64(r.Ingresses) && p.Reconciles["hosts"] >= float64(r.Hosts) && p.Queued == 0
 	}); err != nil {
 		return r, err
 	}
-	r.Seconds = time.Since(b.serve.started).Seconds()
-	if err := settled(ctx, b.serve, 2*time.Second, 5*time.Minute); err != nil {
+	r.Seconds = time.Since(c.started).Seconds()
+	if err := settled(ctx, c, 2*time.Second, 5*time.Minute); err != nil {
 		return r, err
 	}
-	p, err := b.serve.progress()
+	p, err := c.progress()
 	if err != nil {
 		return r, err
 	}
 	r.Writes, r.Reads = int(p.Writes), int(p.Reads)
-	peak, _, _ := b.serve.memory()
+	peak, _, _ := c.memory()
 	logf("resync: every key reconciled %.1f s after start, %d write calls, %d other API calls; peak RSS so far %.0f MiB", r.Seconds, r.Writes, r.Reads, mib(peak))
 	return r, nil
 }
@@ -609,8 +706,8 @@ func (b *bench) admission(ctx context.Context, n int, api bool) error {
 	}
 	targets := []target{
 		{"floor", floorURL + webhook.ValidatePath, validate, b.floor.cmd.Process.Pid},
-		{"validate", ours + webhook.ValidatePath, validate, b.serve.cmd.Process.Pid},
-		{"mutate", ours + webhook.MutatePath, mutate, b.serve.cmd.Process.Pid},
+		{"validate", ours + webhook.ValidatePath, validate, b.webhook.cmd.Process.Pid},
+		{"mutate", ours + webhook.MutatePath, mutate, b.webhook.cmd.Process.Pid},
 	}
 	runs := map[string][]run{}
 	for rep := range b.o.count {
@@ -626,7 +723,7 @@ func (b *bench) admission(ctx context.Context, n int, api bool) error {
 					if rep > 0 {
 						seconds = int(math.Ceil(runs[key][rep-1].Seconds))
 					}
-					profiled = b.serve.cpuProfile(filepath.Join(b.o.profile, fmt.Sprintf("serve-%s-c%d.pprof", t.name, c)), seconds)
+					profiled = b.webhook.cpuProfile(filepath.Join(b.o.profile, fmt.Sprintf("webhook-%s-c%d.pprof", t.name, c)), seconds)
 				}
 				r, err := b.direct.measure(ctx, t.url, t.bodies, c, b.o.requests, t.pid)
 				if profiled != nil {
@@ -658,7 +755,7 @@ func (b *bench) admission(ctx context.Context, n int, api bool) error {
 			ings[name] = append(ings[name], reviewed(r, hosts, name, false))
 		}
 	}
-	pids := map[string]int{"none": 0, "floor": b.floor.cmd.Process.Pid, "ingressguard": b.serve.cmd.Process.Pid}
+	pids := map[string]int{"none": 0, "floor": b.floor.cmd.Process.Pid, "ingressguard": b.webhook.cmd.Process.Pid}
 	runs = map[string][]run{}
 	for rep := range b.o.count {
 		for _, c := range b.o.concurrency {

@@ -12,17 +12,13 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// deploymentPath is the install manifests' Deployment, relative to the
-// repository root.
-const deploymentPath = "manifests/base/deployment.yaml"
-
 // installedEnv returns the environment variables that the install
-// manifests give serve's container: plain values, and resourceFieldRef
-// values resolved against the container's resources as the kubelet
-// resolves them (rounded up, in units of the divisor). Values from a
-// fieldRef (the pod's namespace) are left out: serve gets what they
-// configure as flags here.
-func installedEnv(root string) ([]string, error) {
+// manifests' Deployment at deploymentPath (relative to the repository root)
+// gives serve's container: plain values, and resourceFieldRef values
+// resolved against the container's resources as the kubelet resolves them
+// (rounded up, in units of the divisor). Values from a fieldRef (the pod's
+// namespace) are left out: serve gets what they configure as flags here.
+func installedEnv(root, deploymentPath string) ([]string, error) {
 	b, err := os.ReadFile(filepath.Join(root, deploymentPath))
 	if err != nil {
 		return nil, err

@@ -23,19 +23,19 @@ import (
 // and the floor's own p99, whose work does not depend on N, moved from
 // 0.95x to 1.41x between the two points. So the large cluster's runs are
 // repeated interleaved with runs against a second, small cluster (its own
-// API server, -small Ingresses, its own serve), both alive at once: the
-// same machine for both sizes.
+// API server, -small Ingresses, its own webhook process), both alive at
+// once: the same machine for both sizes.
 
 // smallCluster is the second cluster of the paired scale measurement.
 type smallCluster struct {
-	env    *envtest.Env
-	serve  *proc
-	url    string
-	direct direct
+	env     *envtest.Env
+	webhook *proc
+	url     string
+	direct  direct
 }
 
 // startSmall starts an API server with -small Ingresses and -small
-// Secrets, and a serve for it, as the large cluster's.
+// Secrets, and a webhook process for it, as the large cluster's.
 func (b *bench) startSmall(ctx context.Context) (*smallCluster, error) {
 	port, err := freePort()
 	if err != nil {
@@ -54,7 +54,7 @@ func (b *bench) startSmall(ctx context.Context) (*smallCluster, error) {
 	}
 	wio := s.env.Environment.WebhookInstallOptions
 	s.direct = direct{ca: wio.LocalServingCAData}
-	if s.serve, err = b.startServeFor(ctx, "serve-small", s.env, port); err != nil {
+	if s.webhook, err = b.startJob(ctx, webhookJob, "webhook-small", s.env, port); err != nil {
 		return s, err
 	}
 	c, err := client.New(s.env.Config, client.Options{Scheme: s.env.Scheme})
@@ -75,12 +75,12 @@ func (b *bench) startSmall(ctx context.Context) (*smallCluster, error) {
 	if err := createAll(ctx, c, 8, ings); err != nil {
 		return s, err
 	}
-	return s, settled(ctx, s.serve, 2*time.Second, 2*time.Minute)
+	return s, settled(ctx, s.webhook, 2*time.Second, 2*time.Minute)
 }
 
 func (s *smallCluster) stop() {
-	if s.serve != nil {
-		_ = s.serve.stop()
+	if s.webhook != nil {
+		_ = s.webhook.stop()
 	}
 	if s.env != nil {
 		if err := s.env.Stop(); err != nil {
@@ -90,7 +90,7 @@ func (s *smallCluster) stop() {
 }
 
 // pairedScale measures direct admission at c=4 against the small and the
-// large cluster's serve, and the floor, interleaved: each repetition runs
+// large cluster's webhook process, and the floor, interleaved: each repetition runs
 // every target once, in turn.
 func (b *bench) pairedScale(ctx context.Context) error {
 	small, err := b.startSmall(ctx)
@@ -116,9 +116,9 @@ func (b *bench) pairedScale(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		url, pid, d := small.url, small.serve.cmd.Process.Pid, small.direct
+		url, pid, d := small.url, small.webhook.cmd.Process.Pid, small.direct
 		if n == b.o.n {
-			url, pid, d = fmt.Sprintf("https://127.0.0.1:%d", b.port), b.serve.cmd.Process.Pid, b.direct
+			url, pid, d = fmt.Sprintf("https://127.0.0.1:%d", b.port), b.webhook.cmd.Process.Pid, b.direct
 			targets = append(targets, target{"floor", b.floorAt + webhook.ValidatePath, n, validate, b.floor.cmd.Process.Pid, b.direct})
 		}
 		targets = append(targets,

@@ -55,6 +55,16 @@ func pidMemory(pid int) (peak, now int64, err error) {
 	return peak, now, err
 }
 
+// pidFileRSS returns RssFile of a process: the part of its resident set
+// that is file-backed, which for serve is the pages of its own binary.
+func pidFileRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	return statusField(b, "RssFile")
+}
+
 // childNamed finds a child process of this one by command name, such as
 // the kube-apiserver that envtest started; 0 if there is none.
 func childNamed(name string) int {

@@ -16,6 +16,8 @@ func pidCPU(int) (time.Duration, error) { return 0, errNoProc }
 
 func pidMemory(int) (int64, int64, error) { return 0, 0, errNoProc }
 
+func pidFileRSS(int) (int64, error) { return 0, errNoProc }
+
 func childNamed(string) int { return 0 }
 
 func machine() (string, string) { return "", "" }
