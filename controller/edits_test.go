@@ -180,13 +180,7 @@ func TestHandEditsAndCollisions(t *testing.T) {
 	if err := env.Client.Create(ctx, ingress("web", "taker", time.Time{}, "taken.example.com", path{path: "/", pathType: "Prefix", service: "mine", port: 80})); err != nil {
 		t.Fatal(err)
 	}
-	envtest.Eventually(t, "collision reported on the Ingress", func() error {
-		notes, err := warningEvents(env, "web", "taker", "NameCollision")
-		if err != nil || len(notes) == 0 {
-			return fmt.Errorf("no NameCollision event yet (%v)", err)
-		}
-		return nil
-	})
+	envtest.Eventually(t, "collision reported on the Ingress", hasWarning(env, "web", "taker", "NameCollision", ""))
 	reconciledSince(t, "the taker reconciled to the end", before)
 	if w := run.writesTo(theirs); w != 0 {
 		t.Errorf("%d write calls to the unlabelled VirtualService, want 0", w)

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	istiosec "istio.io/client-go/pkg/apis/security/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,14 +16,21 @@ import (
 )
 
 var (
-	gatewayGVK        = istionet.SchemeGroupVersion.WithKind("Gateway")
-	virtualServiceGVK = istionet.SchemeGroupVersion.WithKind("VirtualService")
+	gatewayGVK             = istionet.SchemeGroupVersion.WithKind("Gateway")
+	virtualServiceGVK      = istionet.SchemeGroupVersion.WithKind("VirtualService")
+	destinationRuleGVK     = istionet.SchemeGroupVersion.WithKind("DestinationRule")
+	authorizationPolicyGVK = istiosec.SchemeGroupVersion.WithKind("AuthorizationPolicy")
 )
 
+// hostKinds holds an empty object of each kind the host reconciler writes,
+// one per host, named convert.ObjectName(host).
+var hostKinds = []client.Object{&istionet.Gateway{}, &istionet.VirtualService{}, &istiosec.AuthorizationPolicy{}}
+
 // generatedKinds holds an empty object of each kind the reconcilers write
-// (the kinds gvkOf, emptyLike and specOf know): the cache and the watches
-// cover each, and every write and delete checks its owner alike.
-var generatedKinds = []client.Object{&istionet.Gateway{}, &istionet.VirtualService{}}
+// (the kinds gvkOf, emptyLike and specOf know): the cache covers each, and
+// every write and delete checks its owner alike. DestinationRules are the
+// destination reconciler's, one per backend Service.
+var generatedKinds = append(hostKinds[:len(hostKinds):len(hostKinds)], &istionet.DestinationRule{})
 
 // metadataOf returns an empty metadata-only object of kind gvk: put reads
 // it through the metadata API when the cache lacks a name, to learn
@@ -40,6 +48,10 @@ func gvkOf(obj client.Object) schema.GroupVersionKind {
 		return gatewayGVK
 	case *istionet.VirtualService:
 		return virtualServiceGVK
+	case *istionet.DestinationRule:
+		return destinationRuleGVK
+	case *istiosec.AuthorizationPolicy:
+		return authorizationPolicyGVK
 	}
 	panic(fmt.Sprintf("controller: %T is not a generated object", obj))
 }
@@ -51,6 +63,10 @@ func emptyLike(obj client.Object) client.Object {
 		return &istionet.Gateway{}
 	case *istionet.VirtualService:
 		return &istionet.VirtualService{}
+	case *istionet.DestinationRule:
+		return &istionet.DestinationRule{}
+	case *istiosec.AuthorizationPolicy:
+		return &istiosec.AuthorizationPolicy{}
 	}
 	panic(fmt.Sprintf("controller: %T is not a generated object", obj))
 }
@@ -61,6 +77,10 @@ func specOf(obj client.Object) proto.Message {
 	case *istionet.Gateway:
 		return &o.Spec
 	case *istionet.VirtualService:
+		return &o.Spec
+	case *istionet.DestinationRule:
+		return &o.Spec
+	case *istiosec.AuthorizationPolicy:
 		return &o.Spec
 	}
 	panic(fmt.Sprintf("controller: %T is not a generated object", obj))

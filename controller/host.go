@@ -58,18 +58,60 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 	v := r.virtualHost(host)
 	gw, vs := r.settings.Gateway(v), r.settings.VirtualService(v)
 	if gw == nil {
-		if err := r.remove(ctx, virtualServiceGVK, host); err != nil {
-			return ctrl.Result{}, err
+		// The routes go before the policy that restricts them.
+		for _, gvk := range []schema.GroupVersionKind{virtualServiceGVK, gatewayGVK, authorizationPolicyGVK} {
+			if err := r.remove(ctx, gvk, host); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
-		return ctrl.Result{}, r.remove(ctx, gatewayGVK, host)
+		return ctrl.Result{}, nil
 	}
 	sources := v.Ingresses()
-	// The Gateway first: a VirtualService bound to a Gateway that does not
-	// exist yet is not served, and istiod would say so.
+	// The AuthorizationPolicy first, so that a restricted route is never
+	// served open, even for a moment; and removed after the routes.
+	ap := r.settings.AuthorizationPolicy(v)
+	if ap != nil {
+		if err := r.put(ctx, ap, sources); err != nil {
+			return ctrl.Result{}, err
+		}
+		switch ours, err := r.isOurs(ctx, authorizationPolicyGVK, host); {
+		case err != nil:
+			return ctrl.Result{}, err
+		case !ours:
+			// A policy of that name that is not ours (put reported the
+			// collision): the routes it should restrict are not served.
+			return ctrl.Result{}, r.remove(ctx, virtualServiceGVK, host)
+		}
+	}
+	// The Gateway before the VirtualService: a VirtualService bound to a
+	// Gateway that does not exist yet is not served, and istiod would say
+	// so.
 	if err := r.put(ctx, gw, sources); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, r.put(ctx, vs, sources)
+	if err := r.put(ctx, vs, sources); err != nil {
+		return ctrl.Result{}, err
+	}
+	if ap == nil {
+		return ctrl.Result{}, r.remove(ctx, authorizationPolicyGVK, host)
+	}
+	return ctrl.Result{}, nil
+}
+
+// isOurs reports whether host's object of that kind exists, is ours and
+// records host: from the cache, else from the API server (the cache may
+// not have a new object yet).
+func (r *hosts) isOurs(ctx context.Context, gvk schema.GroupVersionKind, host string) (bool, error) {
+	name, recorded := convert.ObjectName(host), hostRequest(host).Name // "*" for ""
+	obj, err := r.cached(ctx, gvk, name)
+	if err != nil || obj != nil {
+		return obj != nil && records(obj, recorded), err
+	}
+	live := metadataOf(gvk)
+	if err := r.api.Get(ctx, client.ObjectKey{Namespace: r.settings.GatewayNamespace, Name: name}, live); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return records(live, recorded), nil
 }
 
 // virtualHost is host's convert.VirtualHost from the writer's view.
@@ -150,7 +192,7 @@ func (r *hosts) claimant(name string) (string, *convert.VirtualHost) {
 
 // generatedGVK is the GroupVersionKind of a generated kind.
 func generatedGVK(kind string) schema.GroupVersionKind {
-	for _, k := range generatedKinds {
+	for _, k := range hostKinds {
 		if gvk := gvkOf(k); gvk.Kind == kind {
 			return gvk
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/client-go/tools/events"
@@ -29,6 +30,9 @@ type View interface {
 	// HostKeys returns every host that some Ingress's
 	// convert.VirtualServiceHosts or convert.TLSHosts name.
 	HostKeys() []string
+	// DestinationKeys returns every Service ("namespace/name") that some
+	// Ingress's convert.DestinationServices name.
+	DestinationKeys() []string
 }
 
 // Options configure the reconcilers.
@@ -90,14 +94,75 @@ func Setup(mgr manager.Manager, o Options) error {
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts))
-	for _, k := range generatedKinds {
+	for _, k := range hostKinds {
 		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gvkOf(k).Kind)))
 	}
-	return b.
+	err = b.
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allHosts)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allHostsIfMesh)).
 		Complete(&hosts{w})
+	if err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("destinations").
+		WithOptions(workers).
+		WithLogConstructor(logConstructor(mgr.GetLogger(), "destinations")).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressDestinations)).
+		Watches(&istionet.DestinationRule{}, handler.EnqueueRequestsFromMapFunc(m.generatedDestination)).
+		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.serviceDestination)).
+		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allDestinations)).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allDestinationsIfMesh)).
+		Complete(&destinations{w})
+}
+
+// ingressDestinations maps an Ingress to the Services whose
+// DestinationRule its annotations shape; an update maps both the old and
+// the new Ingress, so removing an annotation reaches the rule.
+func (m mapper) ingressDestinations(_ context.Context, o client.Object) []reconcile.Request {
+	services := convert.DestinationServices(o.(*networkingv1.Ingress))
+	out := make([]reconcile.Request, 0, len(services))
+	for _, svc := range services {
+		out = append(out, destinationRequest(svc))
+	}
+	return out
+}
+
+// generatedDestination maps a generated DestinationRule to its Service's
+// key, or, when its name is not its Service's, to an orphan key.
+func (m mapper) generatedDestination(_ context.Context, o client.Object) []reconcile.Request {
+	host := o.GetAnnotations()[convert.AnnotationHost]
+	if svc, ok := serviceOf(m.w.settings, host); ok && o.GetName() == convert.DestinationRuleName(host) {
+		return []reconcile.Request{destinationRequest(svc)}
+	}
+	return []reconcile.Request{orphanDestination(o.GetName())}
+}
+
+// serviceDestination maps a Service that Ingresses with DestinationRule
+// annotations route to (a named port may have moved) to its key.
+func (m mapper) serviceDestination(_ context.Context, o client.Object) []reconcile.Request {
+	svc := o.GetNamespace() + "/" + o.GetName()
+	if len(m.w.view.DestinationIngresses(svc)) == 0 {
+		return nil
+	}
+	return []reconcile.Request{destinationRequest(svc)}
+}
+
+func (m mapper) allDestinations(context.Context, client.Object) []reconcile.Request {
+	keys := m.keys.DestinationKeys()
+	out := make([]reconcile.Request, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, destinationRequest(k))
+	}
+	return out
+}
+
+func (m mapper) allDestinationsIfMesh(ctx context.Context, o client.Object) []reconcile.Request {
+	if !m.isMesh(o) {
+		return nil
+	}
+	return m.allDestinations(ctx, o)
 }
 
 // MaxRetryDelay is the longest a failed key waits before it is tried

@@ -6,7 +6,9 @@ import (
 	"sort"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	istiosec "istio.io/client-go/pkg/apis/security/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -20,10 +22,35 @@ type Report struct {
 type Result struct {
 	Gateways        []*istionet.Gateway
 	VirtualServices []*istionet.VirtualService
+	// DestinationRules has one DestinationRule per backend Service whose
+	// connections ingress-nginx annotations shape, sorted by name.
+	DestinationRules []*istionet.DestinationRule
+	// AuthorizationPolicies has one per host with source ranges, in host
+	// order.
+	AuthorizationPolicies []*istiosec.AuthorizationPolicy
 	// Reports has one entry per Ingress of ours, sorted by namespace/name.
 	Reports []Report
 	// Ignored lists the Ingresses that are not ours, sorted.
 	Ignored []types.NamespacedName
+}
+
+// Objects lists the generated objects: the Gateways, the VirtualServices,
+// the DestinationRules, then the AuthorizationPolicies.
+func (r *Result) Objects() []runtime.Object {
+	objs := make([]runtime.Object, 0, len(r.Gateways)+len(r.VirtualServices)+len(r.DestinationRules)+len(r.AuthorizationPolicies))
+	for _, g := range r.Gateways {
+		objs = append(objs, g)
+	}
+	for _, v := range r.VirtualServices {
+		objs = append(objs, v)
+	}
+	for _, d := range r.DestinationRules {
+		objs = append(objs, d)
+	}
+	for _, a := range r.AuthorizationPolicies {
+		objs = append(objs, a)
+	}
+	return objs
 }
 
 // HasErrors reports whether any of our Ingresses has an error.
@@ -82,7 +109,15 @@ func (s Settings) Convert(snap Snapshot) *Result {
 		if gw := s.Gateway(v); gw != nil {
 			res.Gateways = append(res.Gateways, gw)
 			res.VirtualServices = append(res.VirtualServices, s.VirtualService(v))
+			if ap := s.AuthorizationPolicy(v); ap != nil {
+				res.AuthorizationPolicies = append(res.AuthorizationPolicies, ap)
+			}
 		}
+	}
+	drs, warnings := s.DestinationRules(ours)
+	res.DestinationRules = drs
+	for _, a := range ours {
+		a.Diagnostics.Warnings = append(a.Diagnostics.Warnings, warnings[a]...)
 	}
 	for _, a := range ours {
 		res.Reports = append(res.Reports, Report{Ingress: a.Key(), Diagnostics: a.Diagnostics})

@@ -30,7 +30,13 @@ func (s Settings) Gateway(v *VirtualHost) *istionet.Gateway {
 	for k, val := range s.GatewaySelector {
 		gw.Spec.Selector[k] = val
 	}
-	if c := v.Certificate; c != nil {
+	if s.passthrough(v) != nil {
+		gw.Spec.Servers = append(gw.Spec.Servers, &istioapi.Server{
+			Port:  &istioapi.Port{Number: 443, Protocol: "TLS", Name: "tls"},
+			Hosts: []string{host},
+			Tls:   &istioapi.ServerTLSSettings{Mode: istioapi.ServerTLSSettings_PASSTHROUGH},
+		})
+	} else if c := v.Certificate; c != nil {
 		gw.Spec.Servers = append(gw.Spec.Servers, &istioapi.Server{
 			Port:  &istioapi.Port{Number: 443, Protocol: "HTTPS", Name: "https"},
 			Hosts: []string{host},
@@ -52,13 +58,7 @@ func (s Settings) objectMeta(v *VirtualHost) metav1.ObjectMeta {
 		sources = append(sources, ing.Namespace+"/"+ing.Name)
 	}
 	sort.Strings(sources)
-	host := istioHost(v.Host)
-	return metav1.ObjectMeta{
-		Name:        ObjectName(v.Host),
-		Namespace:   s.GatewayNamespace,
-		Labels:      map[string]string{LabelManagedBy: ManagedBy, LabelHost: labelValue(host)},
-		Annotations: map[string]string{AnnotationHost: host, AnnotationIngresses: strings.Join(sources, ",")},
-	}
+	return s.metaFor(ObjectName(v.Host), istioHost(v.Host), sources)
 }
 
 // VirtualService renders a virtual host as its VirtualService (SPEC
@@ -119,6 +119,12 @@ func (s Settings) VirtualService(v *VirtualHost) *istionet.VirtualService {
 				DirectResponse: &istioapi.HTTPDirectResponse{Status: 404},
 			})
 		}
+	}
+	if d := s.passthrough(v); d != nil {
+		vs.Spec.Tls = []*istioapi.TLSRoute{{
+			Match: []*istioapi.TLSMatchAttributes{{Port: 443, SniHosts: []string{v.Host}}},
+			Route: []*istioapi.RouteDestination{{Destination: &istioapi.Destination{Host: d.Host, Port: &istioapi.PortSelector{Number: d.Port}}}},
+		}}
 	}
 	return vs
 }

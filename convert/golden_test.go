@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
-
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/manifest"
 )
@@ -61,15 +59,8 @@ func goldenOutput(t testing.TB, dir string, shuffle *rand.Rand) (out, diags []by
 		shuffle.Shuffle(len(snap.Ingresses), func(i, j int) { snap.Ingresses[i], snap.Ingresses[j] = snap.Ingresses[j], snap.Ingresses[i] })
 	}
 	res := s.Convert(snap)
-	var objs []runtime.Object
-	for _, g := range res.Gateways {
-		objs = append(objs, g)
-	}
-	for _, v := range res.VirtualServices {
-		objs = append(objs, v)
-	}
 	var buf bytes.Buffer
-	if err := manifest.Write(&buf, objs, "yaml"); err != nil {
+	if err := manifest.Write(&buf, res.Objects(), "yaml"); err != nil {
 		t.Fatal(err)
 	}
 	var d strings.Builder

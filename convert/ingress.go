@@ -77,6 +77,9 @@ type Analysis struct {
 	fallback *destination // from spec.defaultBackend
 	refused  []string     // hosts another namespace owns (tenancy.go)
 	nginx    *nginxRoutes // ingress-nginx annotations that shape its routes; nil for none
+	// objects is what its ingress-nginx annotations ask of objects other
+	// than the VirtualService (nginx_objects.go); nil for none.
+	objects *nginxObjects
 }
 
 // Key is the Ingress's namespace/name.
@@ -146,9 +149,15 @@ func TLSHosts(ing *networkingv1.Ingress) []string {
 // that number whether the Service exists or not, so only named ports make
 // routes depend on a Service.
 func BackendServices(ing *networkingv1.Ingress) []string {
+	return backendServices(ing, func(svc *networkingv1.IngressServiceBackend) bool { return svc.Port.Name != "" })
+}
+
+// backendServices lists the Services ("namespace/name") of an Ingress's
+// backends that keep accepts, once each, in order of appearance.
+func backendServices(ing *networkingv1.Ingress, keep func(*networkingv1.IngressServiceBackend) bool) []string {
 	var out []string
 	add := func(b *networkingv1.IngressBackend) {
-		if b != nil && b.Service != nil && b.Service.Port.Name != "" && !slices.Contains(out, ing.Namespace+"/"+b.Service.Name) {
+		if b != nil && b.Service != nil && keep(b.Service) && !slices.Contains(out, ing.Namespace+"/"+b.Service.Name) {
 			out = append(out, ing.Namespace+"/"+b.Service.Name)
 		}
 	}
@@ -232,8 +241,11 @@ func (s Settings) analyze(ing *networkingv1.Ingress, c View, diagnose bool) *Ana
 			a.fallback = &dest
 		}
 	}
-	if len(ing.Annotations) > 0 && s.refusesAnnotation(ing) {
-		a.routes, a.fallback = a.routes[:0], nil
+	if len(ing.Annotations) > 0 {
+		s.parseNginxObjects(a, c, d)
+		if s.refusesAnnotation(ing) {
+			a.routes, a.fallback = a.routes[:0], nil
+		}
 	}
 	if d != nil {
 		s.checkTLS(a, c)

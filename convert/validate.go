@@ -29,7 +29,32 @@ func (s Settings) Validate(ing *networkingv1.Ingress, c View) Diagnostics {
 		}
 		a.Diagnostics.Warnings = append(a.Diagnostics.Warnings, NewHostTable(h, as).warnings(a)...)
 	}
+	s.checkDestinations(a, c)
 	return a.Diagnostics
+}
+
+// checkDestinations adds to a's warnings those of the DestinationRules
+// that its annotations shape, when another Ingress of ours asks other
+// settings of one of the same Service ports. An Ingress without such
+// annotations reads nothing.
+func (s Settings) checkDestinations(a *Analysis, c View) {
+	if a.objects == nil || a.objects.policy == (destinationPolicy{}) {
+		return
+	}
+	as := []*Analysis{a}
+	for _, svc := range DestinationServices(a.Ingress) {
+		for _, other := range c.DestinationIngresses(svc) {
+			if (other.Namespace != a.Ingress.Namespace || other.Name != a.Ingress.Name) && s.Ours(other, c) &&
+				!slices.ContainsFunc(as, func(x *Analysis) bool { return x.Ingress == other }) {
+				as = append(as, s.RoutesOf(other, c))
+			}
+		}
+	}
+	if len(as) == 1 {
+		return
+	}
+	_, warnings := s.DestinationRules(as)
+	a.Diagnostics.Warnings = append(a.Diagnostics.Warnings, warnings[a]...)
 }
 
 // sharesMatch reports whether a route of a for host has the match of

@@ -48,6 +48,9 @@ type Hosts interface {
 	// TLSIngresses returns every Ingress, of any class, whose TLSHosts
 	// include host ("" for a tls entry without hosts).
 	TLSIngresses(host string) []*networkingv1.Ingress
+	// DestinationIngresses returns every Ingress, of any class, whose
+	// DestinationServices include service ("namespace/name").
+	DestinationIngresses(service string) []*networkingv1.Ingress
 }
 
 // View is the read-only view of cluster state that conversion reads.
@@ -100,6 +103,7 @@ type Index struct {
 	services   map[string]*corev1.Service
 	byHost     map[string][]*networkingv1.Ingress
 	byTLS      map[string][]*networkingv1.Ingress
+	byDest     map[string][]*networkingv1.Ingress
 }
 
 // NewIndex indexes a snapshot. A nil Credentials means no Secret exists.
@@ -110,6 +114,7 @@ func NewIndex(s Snapshot) *Index {
 		services:    make(map[string]*corev1.Service, len(s.Services)),
 		byHost:      make(map[string][]*networkingv1.Ingress),
 		byTLS:       make(map[string][]*networkingv1.Ingress),
+		byDest:      make(map[string][]*networkingv1.Ingress),
 	}
 	if ix.Credentials == nil {
 		ix.Credentials = StaticCredentials{}
@@ -131,6 +136,9 @@ func NewIndex(s Snapshot) *Index {
 		}
 		for _, h := range TLSHosts(ing) {
 			ix.byTLS[h] = append(ix.byTLS[h], ing)
+		}
+		for _, svc := range DestinationServices(ing) {
+			ix.byDest[svc] = append(ix.byDest[svc], ing)
 		}
 	}
 	return ix
@@ -158,3 +166,8 @@ func (ix *Index) HostIngresses(host string) []*networkingv1.Ingress { return ix.
 
 // TLSIngresses implements Hosts.
 func (ix *Index) TLSIngresses(host string) []*networkingv1.Ingress { return ix.byTLS[host] }
+
+// DestinationIngresses implements Hosts.
+func (ix *Index) DestinationIngresses(service string) []*networkingv1.Ingress {
+	return ix.byDest[service]
+}

@@ -54,6 +54,10 @@ const (
 	// tlsIndex is a client-go index of the Ingress informer: Ingresses by
 	// the hosts of their tls entries, as convert.TLSHosts returns them.
 	tlsIndex = "ingressguard.io/tls-hosts"
+	// destIndex is a client-go index of the Ingress informer: Ingresses by
+	// the Services whose DestinationRule their annotations shape, as
+	// convert.DestinationServices returns them.
+	destIndex = "ingressguard.io/destination-services"
 	// secretNameIndex is a controller-runtime field index of cert-manager
 	// Certificates by spec.secretName.
 	secretNameIndex = "spec.secretName"
@@ -266,6 +270,7 @@ func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Infor
 	if err := cl.ingresses.AddIndexers(toolscache.Indexers{
 		hostIndex: ingressIndex(convert.VirtualServiceHosts),
 		tlsIndex:  ingressIndex(convert.TLSHosts),
+		destIndex: ingressIndex(convert.DestinationServices),
 	}); err != nil {
 		return nil, fmt.Errorf("indexing Ingresses by host: %w", err)
 	}
@@ -434,6 +439,20 @@ func (c *Informers) HostIngresses(host string) []*networkingv1.Ingress {
 // them.
 func (c *Informers) TLSIngresses(host string) []*networkingv1.Ingress {
 	return c.byIndex(tlsIndex, host)
+}
+
+// DestinationIngresses implements convert.Hosts with an index lookup:
+// the Ingresses whose convert.DestinationServices include service
+// ("namespace/name"). Callers must not modify them.
+func (c *Informers) DestinationIngresses(service string) []*networkingv1.Ingress {
+	return c.byIndex(destIndex, service)
+}
+
+// DestinationKeys returns every Service ("namespace/name") that an
+// Ingress's convert.DestinationServices name: the keys of the generated
+// DestinationRules, and a few more (the Ingresses may not be ours).
+func (c *Informers) DestinationKeys() []string {
+	return c.ingresses.ListIndexFuncValues(destIndex)
 }
 
 // HostKeys returns every host that an Ingress's VirtualServiceHosts or

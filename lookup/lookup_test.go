@@ -2,6 +2,7 @@ package lookup_test
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -285,6 +286,24 @@ func TestCluster(t *testing.T) {
 			if want := map[string]string{convert.AnnotationShareHostWith: "default"}; !reflect.DeepEqual(i.Annotations, want) {
 				t.Errorf("cached Ingress %s has annotations %v, want %v", i.Name, i.Annotations, want)
 			}
+		}
+	})
+
+	t.Run("Ingresses keep ingress-nginx annotations, by destination Service", func(t *testing.T) {
+		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "tls-backend", Namespace: "shop", Annotations: map[string]string{
+			convert.NginxPrefix + "backend-protocol":           "HTTPS",
+			"kubectl.kubernetes.io/last-applied-configuration": `{"spec":{}}`,
+		}}}
+		ing.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+			Name: "vault", Port: networkingv1.ServiceBackendPort{Number: 8200}}}
+		create(ing)
+		envtest.Until(t, "the cache to show Ingress shop/tls-backend by Service", func() bool { return len(cl.DestinationIngresses("shop/vault")) == 1 })
+		cached := cl.DestinationIngresses("shop/vault")[0]
+		if want := map[string]string{convert.NginxPrefix + "backend-protocol": "HTTPS"}; !maps.Equal(cached.Annotations, want) {
+			t.Errorf("cached annotations = %v, want %v", cached.Annotations, want)
+		}
+		if got := cl.DestinationKeys(); !slices.Contains(got, "shop/vault") || slices.Contains(got, "shop/httpbin") {
+			t.Errorf("DestinationKeys() = %v, want shop/vault and no Service of an Ingress without such annotations", got)
 		}
 	})
 

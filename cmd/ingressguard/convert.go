@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/ingressguard/ingressguard/manifest"
 )
@@ -16,8 +15,9 @@ func newConvertCommand() *cobra.Command {
 		Short: "Print the Istio Gateways and VirtualServices that serve the Ingresses",
 		Long: `Convert reads Ingresses, IngressClasses, Services, Secrets and cert-manager
 Certificates from manifests and/or the cluster, and prints to standard output
-the Istio Gateways (one per Ingress) and VirtualServices (one per host) that
-serve our Ingresses as the Kubernetes specification says.
+the Istio Gateways and VirtualServices (one each per host) that serve our
+Ingresses as the Kubernetes specification says, and the DestinationRules and
+AuthorizationPolicies that their ingress-nginx annotations ask for.
 
 Notes (ignored kinds, Ingresses of other controllers) and the diagnostics of
 every Ingress go to standard error, followed by a summary line. The parts of an
@@ -40,14 +40,7 @@ Ingress that have errors are left out of the output, and the exit status is 1.
 			return err
 		}
 		res := cv.res
-		objs := make([]runtime.Object, 0, len(res.Gateways)+len(res.VirtualServices))
-		for _, g := range res.Gateways {
-			objs = append(objs, g)
-		}
-		for _, v := range res.VirtualServices {
-			objs = append(objs, v)
-		}
-		if err := manifest.Write(cmd.OutOrStdout(), objs, format); err != nil {
+		if err := manifest.Write(cmd.OutOrStdout(), res.Objects(), format); err != nil {
 			return err
 		}
 		r := newRunReport(cv, conv.settings)

@@ -122,6 +122,8 @@ func (o outcome) String() string {
 type gateway struct {
 	sim    *simulation.Simulation
 	routes map[string]*route.RouteConfiguration
+	// istiod is the fake istiod, to set up other proxies with.
+	istiod *xds.FakeDiscoveryServer
 }
 
 // startGateway converts w's Ingresses and loads the result into a fake
@@ -161,7 +163,7 @@ func startGateway(t *testing.T, w world, order creation) *gateway {
 	}
 	wh := newWebhook(t)
 	var configs []config.Config
-	for _, obj := range generated(res) {
+	for _, obj := range res.Objects() {
 		warnings, err := wh.admit(obj)
 		for _, w := range warnings {
 			t.Logf("%s: istiod's validation warns: %s", describe(obj), w)
@@ -202,7 +204,7 @@ func startGateway(t *testing.T, w world, order creation) *gateway {
 	})
 	sim := simulation.NewSimulation(t, s, proxy)
 	if *dump {
-		for _, obj := range generated(res) {
+		for _, obj := range res.Objects() {
 			t.Logf("generated %s:\n%s", describe(obj), toYAML(obj))
 		}
 		t.Logf("listeners:\n%s", xdstest.DumpList(t, sim.Listeners))
@@ -210,7 +212,7 @@ func startGateway(t *testing.T, w world, order creation) *gateway {
 	}
 	xdstest.ValidateListeners(t, sim.Listeners)
 	xdstest.ValidateRouteConfigurations(t, sim.Routes)
-	return &gateway{sim: sim, routes: xdstest.ExtractRouteConfigurations(sim.Routes)}
+	return &gateway{sim: sim, routes: xdstest.ExtractRouteConfigurations(sim.Routes), istiod: s}
 }
 
 // creation is an order in which the generated objects were created.

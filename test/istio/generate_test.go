@@ -2,6 +2,7 @@ package istio
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -188,9 +189,72 @@ func randomIngresses(r *rand.Rand) *randomSet {
 			}
 			ing.Spec.TLS = append(ing.Spec.TLS, tls(secret, tlsHosts...))
 		}
+		if r.IntN(4) == 0 {
+			maps.Copy(ing.Annotations, randomNginxAnnotations(r))
+			if r.IntN(4) > 0 {
+				fitNginx(ing, be, r)
+			}
+		}
 		set.ings = append(set.ings, ing)
 	}
 	return set
+}
+
+// nginxChoices are the ingress-nginx annotations whose Istio equivalent
+// is a DestinationRule, an AuthorizationPolicy or a passthrough server,
+// with the values randomNginxAnnotations picks from.
+var nginxChoices = []struct {
+	key    string
+	values []string
+}{
+	{"backend-protocol", []string{"HTTPS", "GRPCS", "GRPC", "HTTP"}},
+	{"affinity", []string{"cookie"}},
+	{"session-cookie-name", []string{"route", "INGRESSCOOKIE"}},
+	{"session-cookie-path", []string{"/", "/app"}},
+	{"session-cookie-max-age", []string{"3600"}},
+	{"load-balance", []string{"round_robin", "ewma"}},
+	{"proxy-connect-timeout", []string{"1", "30"}},
+	{"whitelist-source-range", []string{"10.0.0.0/8", "10.0.0.0/8, 192.0.2.7, 2001:db8::/32"}},
+	{"denylist-source-range", []string{"203.0.113.0/24"}},
+	{"ssl-passthrough", []string{"true"}},
+}
+
+// fitNginx makes most Ingresses with source ranges or ssl-passthrough
+// ones that ingressguard admits, so that their objects reach istiod's
+// validation: exact hosts only, no defaultBackend, and for passthrough a
+// path / on every host and no tls entry.
+func fitNginx(ing *networkingv1.Ingress, be *backends, r *rand.Rand) {
+	_, allow := ing.Annotations[convert.NginxPrefix+"whitelist-source-range"]
+	_, deny := ing.Annotations[convert.NginxPrefix+"denylist-source-range"]
+	_, passthrough := ing.Annotations[convert.NginxPrefix+"ssl-passthrough"]
+	if !allow && !deny && !passthrough {
+		return
+	}
+	ing.Spec.DefaultBackend = nil
+	if len(ing.Spec.Rules) == 0 {
+		ing.Spec.Rules = []networkingv1.IngressRule{rule("", path("/x", prefix, be.next(r)))}
+	}
+	for i := range ing.Spec.Rules {
+		if h := ing.Spec.Rules[i].Host; h == "" || strings.HasPrefix(h, "*") || !strings.Contains(h, ".") {
+			ing.Spec.Rules[i].Host = fmt.Sprintf("fit%d.%s.example.com", i, ing.Namespace)
+		}
+		if passthrough {
+			ing.Spec.Rules[i].HTTP.Paths = append(ing.Spec.Rules[i].HTTP.Paths, path("/", prefix, be.next(r)))
+		}
+	}
+	if passthrough {
+		ing.Spec.TLS = nil
+	}
+}
+
+// randomNginxAnnotations picks one to four of nginxChoices.
+func randomNginxAnnotations(r *rand.Rand) map[string]string {
+	out := map[string]string{}
+	for range 1 + r.IntN(4) {
+		c := nginxChoices[r.IntN(len(nginxChoices))]
+		out[convert.NginxPrefix+c.key] = c.values[r.IntN(len(c.values))]
+	}
+	return out
 }
 
 // nginxGroups are ingress-nginx annotations that ingressguard translates,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	istiosec "istio.io/client-go/pkg/apis/security/v1"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/config/schema/collections"
@@ -84,18 +85,6 @@ func admitted(s convert.Settings, snap convert.Snapshot) (*convert.Result, []typ
 	}
 }
 
-// generated lists the Gateways, then the VirtualServices, of res.
-func generated(res *convert.Result) []runtime.Object {
-	objs := make([]runtime.Object, 0, len(res.Gateways)+len(res.VirtualServices))
-	for _, g := range res.Gateways {
-		objs = append(objs, g)
-	}
-	for _, v := range res.VirtualServices {
-		objs = append(objs, v)
-	}
-	return objs
-}
-
 // describe names an object for messages: "Gateway istio-system/name".
 func describe(obj runtime.Object) string {
 	m, err := metaOf(obj)
@@ -111,6 +100,10 @@ func metaOf(obj runtime.Object) (*metav1.ObjectMeta, error) {
 		return &o.ObjectMeta, nil
 	case *istionet.VirtualService:
 		return &o.ObjectMeta, nil
+	case *istionet.DestinationRule:
+		return &o.ObjectMeta, nil
+	case *istiosec.AuthorizationPolicy:
+		return &o.ObjectMeta, nil
 	}
 	return nil, fmt.Errorf("unexpected object %T", obj)
 }
@@ -122,6 +115,10 @@ func schemaOf(obj runtime.Object) (resource.Schema, error) {
 		return collections.Gateway, nil
 	case *istionet.VirtualService:
 		return collections.VirtualService, nil
+	case *istionet.DestinationRule:
+		return collections.DestinationRule, nil
+	case *istiosec.AuthorizationPolicy:
+		return collections.AuthorizationPolicy, nil
 	}
 	return nil, fmt.Errorf("unexpected object %T", obj)
 }

@@ -4,8 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pilot/pkg/simulation"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/ingressguard/ingressguard/convert"
 )
 
 // This file asks Istio's control plane (gateway_test.go) what requests get
@@ -486,4 +491,99 @@ func TestRouting(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNginxObjectsRouting asks Istio's control plane what the objects of
+// other kinds than Gateway and VirtualService do: ssl-passthrough hands a
+// TLS connection by SNI, unopened, to the backend of path / (and plain
+// HTTP keeps every path); backend-protocol HTTPS gives the gateway's
+// cluster of that Service port a TLS transport socket, and the mesh's
+// sidecars none (the DestinationRule is exported to the gateway's
+// namespace only); load-balance and affinity set the cluster's load
+// balancer.
+func TestNginxObjectsRouting(t *testing.T) {
+	passthrough := ingress("sec", "vault", 0, spec(rule("vault.example.com",
+		path("/", prefix, backend("vault", 8200)),
+		path("/ui", prefix, backend("vault-ui", 8000)),
+	)))
+	passthrough.Annotations[convert.NginxPrefix+"ssl-passthrough"] = "true"
+	terminated := ingress("shop", "web", 1, withTLS(spec(rule("web.example.com", path("/", prefix, backend("web", 80)))), tls("web-tls", "web.example.com")))
+	secure := ingress("apps", "secure", 2, spec(rule("secure.example.com", path("/", prefix, backend("tls-app", 8443)))))
+	secure.Annotations[convert.NginxPrefix+"backend-protocol"] = "HTTPS"
+	ewma := ingress("apps", "search", 3, spec(rule("search.example.com", path("/", prefix, backend("search", 80)))))
+	ewma.Annotations[convert.NginxPrefix+"load-balance"] = "ewma"
+	sticky := ingress("apps", "cart", 4, spec(rule("cart.example.com", path("/", prefix, backend("cart", 80)))))
+	sticky.Annotations[convert.NginxPrefix+"affinity"] = "cookie"
+	sticky.Annotations[convert.NginxPrefix+"session-cookie-name"] = "route"
+	plain := ingress("apps", "plain", 5, spec(rule("plain.example.com", path("/", prefix, backend("plain", 80)))))
+	ings := []*networkingv1.Ingress{passthrough, terminated, secure, ewma, sticky, plain}
+	g := startGateway(t, world{ings: ings, svcs: withServices(ings, nil), secrets: tlsSecrets(ings)}, sameSecond)
+
+	t.Run("ssl-passthrough", func(t *testing.T) {
+		res := g.sim.Run(simulation.Call{Port: 443, Protocol: simulation.TCP, TLS: simulation.TLS, Sni: "vault.example.com", CallMode: simulation.CallModeGateway})
+		if want := "outbound|8200||vault.sec.svc.cluster.local"; res.Error != nil || res.ClusterMatched != want {
+			t.Errorf("TLS to SNI vault.example.com: cluster %q (error %v), want %q, passed through", res.ClusterMatched, res.Error, want)
+		}
+		for req, want := range map[string]string{
+			"http://vault.example.com/ui": "vault-ui.sec:8000",
+			"https://web.example.com/":    "web.shop:80, certificate of Secret web-tls",
+		} {
+			r, err := parseRequest(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := g.serve(t, r); got.String() != want {
+				t.Errorf("GET %s: %s, want %s (matched %s)", req, got, want, strings.Join(got.how, ", "))
+			}
+		}
+	})
+
+	clusters := func(cs []*cluster.Cluster) map[string]*cluster.Cluster {
+		out := map[string]*cluster.Cluster{}
+		for _, c := range cs {
+			out[c.Name] = c
+		}
+		return out
+	}
+	atGateway := clusters(g.sim.Clusters)
+	t.Run("backend-protocol HTTPS", func(t *testing.T) {
+		c := atGateway["outbound|8443||tls-app.apps.svc.cluster.local"]
+		if c.GetTransportSocket().GetName() != "envoy.transport_sockets.tls" {
+			t.Errorf("gateway cluster of tls-app:8443 has transport socket %v, want TLS origination", c.GetTransportSocket())
+		}
+		if p := atGateway["outbound|80||plain.apps.svc.cluster.local"]; p == nil || p.GetTransportSocket() != nil {
+			t.Errorf("gateway cluster of plain:80 (no annotation) is %v, want one without TLS", p)
+		}
+		sidecar := g.istiod.SetupProxy(&model.Proxy{
+			Type: model.SidecarProxy, ConfigNamespace: "apps", IPAddresses: []string{"10.1.0.9"},
+			Metadata: &model.NodeMetadata{Namespace: "apps", IstioVersion: "1.31.0"},
+		})
+		inMesh := clusters(g.istiod.Clusters(sidecar))["outbound|8443||tls-app.apps.svc.cluster.local"]
+		if inMesh == nil || inMesh.GetTransportSocket() != nil {
+			t.Errorf("a sidecar in namespace apps gets cluster %v for tls-app:8443, want one without the gateway's TLS origination", inMesh)
+		}
+	})
+	t.Run("load-balance and affinity", func(t *testing.T) {
+		if c := atGateway["outbound|80||search.apps.svc.cluster.local"]; c.GetLbPolicy() != cluster.Cluster_LEAST_REQUEST {
+			t.Errorf("load-balance ewma: cluster lb policy %v, want LEAST_REQUEST", c.GetLbPolicy())
+		}
+		if c := atGateway["outbound|80||cart.apps.svc.cluster.local"]; c.GetLbPolicy() != cluster.Cluster_RING_HASH {
+			t.Errorf("affinity cookie: cluster lb policy %v, want RING_HASH", c.GetLbPolicy())
+		}
+		var cookie string
+		for _, rc := range g.routes {
+			for _, vh := range rc.GetVirtualHosts() {
+				for _, r := range vh.GetRoutes() {
+					for _, h := range r.GetRoute().GetHashPolicy() {
+						if c := h.GetCookie(); c != nil && strings.HasPrefix(vh.GetName(), "cart.example.com") {
+							cookie = c.GetName()
+						}
+					}
+				}
+			}
+		}
+		if cookie != "route" {
+			t.Errorf("affinity cookie: the route of cart.example.com hashes on cookie %q, want route", cookie)
+		}
+	})
 }

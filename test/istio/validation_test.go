@@ -115,7 +115,7 @@ func TestGoldenObjectsPassIstioValidation(t *testing.T) {
 			if len(refused) > 0 {
 				t.Logf("left out, refused by ingressguard at admission: %v", refused)
 			}
-			for _, obj := range generated(res) {
+			for _, obj := range res.Objects() {
 				warnings, err := wh.admit(obj)
 				for _, w := range warnings {
 					t.Logf("%s: istiod's validation warns: %s", describe(obj), w)
@@ -190,7 +190,7 @@ func TestRandomObjectsPassIstioValidation(t *testing.T) {
 					err      error
 				}
 				var answers []answer
-				for _, obj := range generated(res) {
+				for _, obj := range res.Objects() {
 					warnings, err := wh.admit(obj)
 					answers = append(answers, answer{obj, warnings, err})
 				}
