@@ -150,10 +150,14 @@ func (m mapper) serviceDestination(_ context.Context, o client.Object) []reconci
 }
 
 func (m mapper) allDestinations(context.Context, client.Object) []reconcile.Request {
-	keys := m.keys.DestinationKeys()
+	return requests(m.keys.DestinationKeys(), destinationRequest)
+}
+
+// requests are the work items of keys.
+func requests(keys []string, request func(string) reconcile.Request) []reconcile.Request {
 	out := make([]reconcile.Request, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, destinationRequest(k))
+		out = append(out, request(k))
 	}
 	return out
 }
@@ -286,12 +290,7 @@ func (m mapper) allIngresses(ctx context.Context, _ client.Object) []reconcile.R
 }
 
 func (m mapper) allHosts(context.Context, client.Object) []reconcile.Request {
-	keys := m.keys.HostKeys()
-	out := make([]reconcile.Request, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, hostRequest(k))
-	}
-	return out
+	return requests(m.keys.HostKeys(), hostRequest)
 }
 
 // hostsOf returns the keys of the hosts whose Gateway and VirtualService
