@@ -88,11 +88,8 @@ func (s Settings) parseNginxObjects(a *Analysis, c Services, d *Diagnostics) {
 		return
 	}
 	n := &nginxObjects{}
-	bad := func(name, value, why string) {
-		if d != nil {
-			d.Errors = append(d.Errors, field.Invalid(annotationField(NginxPrefix+name), value, why))
-		}
-	}
+	read := &nginxAnnotation{ing: ing, d: d}
+	bad := func(name, value, why string) { read.invalid(name, value, "%s", why) }
 	if v, ok := nginxValue(ing, nginxBackendProtocol); ok {
 		switch p := strings.ToUpper(strings.TrimSpace(v)); p {
 		case "HTTP", "AUTO_HTTP":
