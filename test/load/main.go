@@ -267,8 +267,12 @@ func measure(ctx context.Context, o options) (rep *report, err error) {
 	logf("building ingressguard and the floor webhook")
 	floorBin, serveBin := filepath.Join(b.tmp, "floor"), filepath.Join(b.tmp, "ingressguard")
 	for bin, pkg := range map[string]string{floorBin: "./test/load/floor", serveBin: "./cmd/ingressguard"} {
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
+		// Built as make build and the Dockerfile build the shipped binary:
+		// a binary with its symbol table and DWARF keeps twice the pages
+		// resident (54 against 24 MiB of file-backed RSS at start-up).
+		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, pkg)
 		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if err := build.Run(); err != nil {
 			return nil, fmt.Errorf("building %s: %w", pkg, err)
 		}
