@@ -5,7 +5,9 @@
 //
 //   - IngressClasses, Services and Ingresses cluster-wide (Services slimmed
 //     to their name and ports, Ingresses indexed by VirtualService host),
-//     read straight from the informers' indexers;
+//     read straight from the informers' indexers; a process that only
+//     admits holds its Ingresses packed (Options.Packed), and judges each
+//     admission against Informers.Admission;
 //   - Secrets of the gateway namespace as metadata only, so the process never
 //     holds Secret data;
 //   - cert-manager Certificates of the gateway namespace, slimmed to
@@ -73,6 +75,12 @@ type Options struct {
 	// watched (the cache could not start) and only Secrets count; installing
 	// cert-manager later needs a restart to be noticed. See CertManagerServed.
 	CertManager bool
+	// Packed makes the cache hold each Ingress packed (packedIngress):
+	// about a third of the memory, and little for the garbage collector
+	// to mark, at the cost of decoding the Ingresses an admission reads.
+	// Only for a process without reconcilers: their watches and reads
+	// need typed Ingresses in the cache.
+	Packed bool
 }
 
 var secretGVK = corev1.SchemeGroupVersion.WithKind("Secret")
@@ -108,8 +116,12 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 // Other readers of the same cache see these slimmed objects too.
 func CacheObjects(o Options) map[client.Object]cache.ByObject {
 	only := map[string]cache.Config{o.GatewayNamespace: {}}
+	ingresses := slimIngress
+	if o.Packed {
+		ingresses = packIngress
+	}
 	byObject := map[client.Object]cache.ByObject{
-		&networkingv1.Ingress{}: {Transform: slimIngress},
+		&networkingv1.Ingress{}: {Transform: ingresses},
 		&corev1.Service{}:       {Transform: slimService},
 		secretMetadata():        {Namespaces: only, Transform: slimSecret},
 	}
@@ -144,15 +156,29 @@ func slimIngress(in any) (any, error) {
 	}
 	m := slimMeta(ing.ObjectMeta)
 	m.Generation, m.CreationTimestamp, m.DeletionTimestamp = ing.Generation, ing.CreationTimestamp, ing.DeletionTimestamp
-	if kept > 0 {
-		m.Annotations = make(map[string]string, kept)
-		for k, v := range ing.Annotations {
-			if cachedAnnotation(k) {
-				m.Annotations[k] = v
-			}
+	m.Annotations = keptAnnotations(ing.Annotations)
+	return &networkingv1.Ingress{TypeMeta: ing.TypeMeta, ObjectMeta: m, Spec: ing.Spec, Status: ing.Status}, nil
+}
+
+// keptAnnotations returns the annotations of an Ingress that the cache
+// keeps (cachedAnnotation), nil for none.
+func keptAnnotations(in map[string]string) map[string]string {
+	kept := 0
+	for k := range in {
+		if cachedAnnotation(k) {
+			kept++
 		}
 	}
-	return &networkingv1.Ingress{TypeMeta: ing.TypeMeta, ObjectMeta: m, Spec: ing.Spec, Status: ing.Status}, nil
+	if kept == 0 {
+		return nil
+	}
+	out := make(map[string]string, kept)
+	for k, v := range in {
+		if cachedAnnotation(k) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // cachedAnnotation reports whether the cache keeps an Ingress's
@@ -417,35 +443,96 @@ func (c *Informers) CredentialUse(secretName string) convert.CredentialUse {
 	return use
 }
 
-// ingressIndex is a client-go index function of Ingresses by hosts.
+// ingressIndex is a client-go index function of Ingresses, typed or
+// packed, by hosts.
 func ingressIndex(hosts func(*networkingv1.Ingress) []string) toolscache.IndexFunc {
 	return func(obj any) ([]string, error) {
-		if ing, ok := obj.(*networkingv1.Ingress); ok {
-			return hosts(ing), nil
+		ing, err := asIngress(obj, (*packedIngress).ingress)
+		if ing == nil || err != nil {
+			return nil, err
 		}
-		return nil, nil
+		return hosts(ing), nil
 	}
+}
+
+// asIngress returns the Ingress a cache entry holds, typed or packed (then
+// decoded by unpack); nil for anything else.
+func asIngress(obj any, unpack func(*packedIngress) (*networkingv1.Ingress, error)) (*networkingv1.Ingress, error) {
+	switch o := obj.(type) {
+	case *networkingv1.Ingress:
+		return o, nil
+	case *packedIngress:
+		return unpack(o)
+	}
+	return nil, nil
 }
 
 // HostIngresses implements convert.Hosts with an index lookup: the
 // Ingresses whose VirtualService hosts (convert.VirtualServiceHosts)
 // include host. Callers must not modify them.
 func (c *Informers) HostIngresses(host string) []*networkingv1.Ingress {
-	return c.byIndex(hostIndex, host)
+	return c.byIndex(hostIndex, host, (*packedIngress).ingress)
 }
 
 // TLSIngresses implements convert.Hosts with an index lookup: the
 // Ingresses whose convert.TLSHosts include host. Callers must not modify
 // them.
 func (c *Informers) TLSIngresses(host string) []*networkingv1.Ingress {
-	return c.byIndex(tlsIndex, host)
+	return c.byIndex(tlsIndex, host, (*packedIngress).ingress)
 }
 
 // DestinationIngresses implements convert.Hosts with an index lookup:
 // the Ingresses whose convert.DestinationServices include service
 // ("namespace/name"). Callers must not modify them.
 func (c *Informers) DestinationIngresses(service string) []*networkingv1.Ingress {
-	return c.byIndex(destIndex, service)
+	return c.byIndex(destIndex, service, (*packedIngress).ingress)
+}
+
+// Admission returns the view of one admission: c's answers, except that
+// each packed Ingress (Options.Packed) is decoded once however often the
+// admission's checks ask for it (host ownership, route limits and
+// conflicts each read the Ingresses of a host). Without Packed it is c.
+// The view is for one goroutine, and for one admission only: it holds
+// what it decoded.
+func (c *Informers) Admission() convert.View {
+	if !c.opts.Packed {
+		return c
+	}
+	return &admission{Informers: c}
+}
+
+// admission is the view of one admission over a packed cache.
+type admission struct {
+	*Informers
+	decoded map[*packedIngress]*networkingv1.Ingress
+}
+
+func (a *admission) HostIngresses(host string) []*networkingv1.Ingress {
+	return a.byIndex(hostIndex, host, a.unpack)
+}
+
+func (a *admission) TLSIngresses(host string) []*networkingv1.Ingress {
+	return a.byIndex(tlsIndex, host, a.unpack)
+}
+
+func (a *admission) DestinationIngresses(service string) []*networkingv1.Ingress {
+	return a.byIndex(destIndex, service, a.unpack)
+}
+
+// unpack decodes p, once per admission.
+func (a *admission) unpack(p *packedIngress) (*networkingv1.Ingress, error) {
+	if ing, ok := a.decoded[p]; ok {
+		return ing, nil
+	}
+	ing, err := p.ingress()
+	if err != nil {
+		return nil, err
+	}
+	if a.decoded == nil {
+		a.decoded = map[*packedIngress]*networkingv1.Ingress{}
+	}
+	a.decoded[p] = ing
+	return ing, nil
 }
 
 // DestinationKeys returns every Service ("namespace/name") that an
@@ -472,7 +559,7 @@ func (c *Informers) HostKeys() []string {
 	return keys
 }
 
-func (c *Informers) byIndex(index, host string) []*networkingv1.Ingress {
+func (c *Informers) byIndex(index, host string, unpack func(*packedIngress) (*networkingv1.Ingress, error)) []*networkingv1.Ingress {
 	objs, err := c.ingresses.ByIndex(index, host)
 	if err != nil {
 		c.failed(err, "Ingresses", "index", index, "host", host)
@@ -480,7 +567,9 @@ func (c *Informers) byIndex(index, host string) []*networkingv1.Ingress {
 	}
 	out := make([]*networkingv1.Ingress, 0, len(objs))
 	for _, obj := range objs {
-		if ing, ok := obj.(*networkingv1.Ingress); ok {
+		ing, err := asIngress(obj, unpack)
+		c.failed(err, "Ingresses", "index", index, "host", host)
+		if ing != nil {
 			out = append(out, ing)
 		}
 	}

@@ -69,6 +69,12 @@ func TestCluster(t *testing.T) {
 	}
 	o := lookup.Options{GatewayNamespace: envtest.IstioNamespace, CertManager: true}
 	cl, c := start(t, env, o)
+	// The cache of a process that only admits holds Ingresses packed; its
+	// lookups answer the same.
+	packed := o
+	packed.Packed = true
+	ingressViews := map[string]*lookup.Informers{"typed": cl}
+	ingressViews["packed"], _ = start(t, env, packed)
 
 	t.Run("IngressClasses", func(t *testing.T) {
 		if ic, ok := cl.IngressClass(envtest.IngressClassName); !ok || ic.Spec.Controller != convert.ControllerName {
@@ -259,33 +265,52 @@ func TestCluster(t *testing.T) {
 			ing("default", "b", "shared.example.com"),
 			ing("default", "c", ""),
 		)
-		names := func(host string) []string {
-			var out []string
-			for _, i := range cl.HostIngresses(host) {
-				out = append(out, i.Namespace+"/"+i.Name)
+		for view, cl := range ingressViews {
+			names := func(host string) []string {
+				var out []string
+				for _, i := range cl.HostIngresses(host) {
+					out = append(out, i.Namespace+"/"+i.Name)
+				}
+				slices.Sort(out)
+				return out
 			}
-			slices.Sort(out)
-			return out
+			envtest.Until(t, "the "+view+" cache to show three Ingresses", func() bool { return len(names("shared.example.com")) == 2 && len(names("")) == 3 })
+			for host, want := range map[string][]string{
+				"shared.example.com": {"default/b", "shop/a"},
+				"a.example.com":      {"shop/a"},
+				// The VirtualService of "*" also takes every defaultBackend.
+				"":              {"default/b", "default/c", "shop/a"},
+				"b.example.com": nil,
+			} {
+				if got := names(host); !slices.Equal(got, want) {
+					t.Errorf("%s: HostIngresses(%q) = %v, want %v", view, host, got, want)
+				}
+			}
+			for _, i := range cl.HostIngresses("a.example.com") {
+				if i.ManagedFields != nil {
+					t.Errorf("%s: cached Ingress %s keeps managedFields", view, i.Name)
+				}
+				if want := map[string]string{convert.AnnotationShareHostWith: "default"}; !reflect.DeepEqual(i.Annotations, want) {
+					t.Errorf("%s: cached Ingress %s has annotations %v, want %v", view, i.Name, i.Annotations, want)
+				}
+			}
 		}
-		envtest.Until(t, "the cache to show three Ingresses", func() bool { return len(names("shared.example.com")) == 2 && len(names("")) == 3 })
-		for host, want := range map[string][]string{
-			"shared.example.com": {"default/b", "shop/a"},
-			"a.example.com":      {"shop/a"},
-			// The VirtualService of "*" also takes every defaultBackend.
-			"":              {"default/b", "default/c", "shop/a"},
-			"b.example.com": nil,
-		} {
-			if got := names(host); !slices.Equal(got, want) {
-				t.Errorf("HostIngresses(%q) = %v, want %v", host, got, want)
-			}
+		// An edit moves an Ingress between hosts, a delete takes it out.
+		b := &networkingv1.Ingress{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "b"}, b); err != nil {
+			t.Fatal(err)
 		}
-		for _, i := range cl.HostIngresses("a.example.com") {
-			if i.ManagedFields != nil {
-				t.Errorf("cached Ingress %s keeps managedFields", i.Name)
-			}
-			if want := map[string]string{convert.AnnotationShareHostWith: "default"}; !reflect.DeepEqual(i.Annotations, want) {
-				t.Errorf("cached Ingress %s has annotations %v, want %v", i.Name, i.Annotations, want)
-			}
+		b.Spec.Rules[0].Host = "b.example.com"
+		if err := env.Client.Update(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Client.Delete(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "c"}}); err != nil {
+			t.Fatal(err)
+		}
+		for view, cl := range ingressViews {
+			envtest.Until(t, "the "+view+" cache to show the edit and the delete", func() bool {
+				return len(cl.HostIngresses("shared.example.com")) == 1 && len(cl.HostIngresses("b.example.com")) == 1 && len(cl.HostIngresses("")) == 2
+			})
 		}
 	})
 
@@ -297,13 +322,15 @@ func TestCluster(t *testing.T) {
 		ing.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
 			Name: "vault", Port: networkingv1.ServiceBackendPort{Number: 8200}}}
 		create(ing)
-		envtest.Until(t, "the cache to show Ingress shop/tls-backend by Service", func() bool { return len(cl.DestinationIngresses("shop/vault")) == 1 })
-		cached := cl.DestinationIngresses("shop/vault")[0]
-		if want := map[string]string{convert.NginxPrefix + "backend-protocol": "HTTPS"}; !maps.Equal(cached.Annotations, want) {
-			t.Errorf("cached annotations = %v, want %v", cached.Annotations, want)
-		}
-		if got := cl.DestinationKeys(); !slices.Contains(got, "shop/vault") || slices.Contains(got, "shop/httpbin") {
-			t.Errorf("DestinationKeys() = %v, want shop/vault and no Service of an Ingress without such annotations", got)
+		for view, cl := range ingressViews {
+			envtest.Until(t, "the "+view+" cache to show Ingress shop/tls-backend by Service", func() bool { return len(cl.DestinationIngresses("shop/vault")) == 1 })
+			cached := cl.DestinationIngresses("shop/vault")[0]
+			if want := map[string]string{convert.NginxPrefix + "backend-protocol": "HTTPS"}; !maps.Equal(cached.Annotations, want) {
+				t.Errorf("%s: cached annotations = %v, want %v", view, cached.Annotations, want)
+			}
+			if got := cl.DestinationKeys(); !slices.Contains(got, "shop/vault") || slices.Contains(got, "shop/httpbin") {
+				t.Errorf("%s: DestinationKeys() = %v, want shop/vault and no Service of an Ingress without such annotations", view, got)
+			}
 		}
 	})
 

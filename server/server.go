@@ -130,7 +130,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (manager.Manager, err
 	if !certManager {
 		log.Info("cert-manager's certificates.cert-manager.io/v1 API is not served: only Secrets count for spec.tls[].secretName; restart after installing cert-manager")
 	}
-	lo := lookup.Options{GatewayNamespace: o.Settings.GatewayNamespace, CertManager: certManager}
+	// A process that only admits holds its Ingresses packed: the
+	// reconcilers' watches need them typed.
+	lo := lookup.Options{GatewayNamespace: o.Settings.GatewayNamespace, CertManager: certManager, Packed: !o.Reconcile}
 
 	opts := manager.Options{
 		Scheme:                        scheme.Scheme,

@@ -46,7 +46,8 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if early != nil {
 		return *early
 	}
-	d := v.h.settings.Validate(ing, v.h.cluster)
+	view := v.h.view()
+	d := v.h.settings.Validate(ing, view)
 	warnings := make([]string, len(d.Warnings))
 	for i, w := range d.Warnings {
 		warnings[i] = w.String()
@@ -66,7 +67,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		resp.Warnings = warnings
 		return v.h.answer(ctx, resp, resultAllowed, reasonDeleting)
 	}
-	stored, fresh := v.grandfathered(req, d.Errors)
+	stored, fresh := v.grandfathered(req, view, d.Errors)
 	for _, e := range stored {
 		warnings = append(warnings, "not refused because the stored Ingress has it too: "+e.Error())
 	}
@@ -93,19 +94,19 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 // unrelated paths can still change, and the old errors come back as
 // warnings. A create, or an update whose stored version cannot be read,
 // has only new errors.
-func (v *Validator) grandfathered(req admission.Request, errs field.ErrorList) (stored, fresh field.ErrorList) {
+func (v *Validator) grandfathered(req admission.Request, view convert.View, errs field.ErrorList) (stored, fresh field.ErrorList) {
 	if req.Operation != admissionv1.Update || len(req.OldObject.Raw) == 0 {
 		return nil, errs
 	}
 	prev, _, err := decodeIngress(req.OldObject.Raw)
-	if err != nil || !v.h.settings.Ours(prev, v.h.cluster) {
+	if err != nil || !v.h.settings.Ours(prev, view) {
 		return nil, errs
 	}
 	// An error is the stored one when its field, type and value are; a
 	// count (the routes of a host over a limit) may also have gone down.
 	key := func(e *field.Error) string { return fmt.Sprintf("%s|%s", e.Field, e.Type) }
 	had := map[string][]any{}
-	for _, e := range v.h.settings.Validate(prev, v.h.cluster).Errors {
+	for _, e := range v.h.settings.Validate(prev, view).Errors {
 		had[key(e)] = append(had[key(e)], e.BadValue)
 	}
 	kept := func(e *field.Error) bool {

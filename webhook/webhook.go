@@ -54,6 +54,13 @@ type Syncer interface {
 	Synced() bool
 }
 
+// Admitter is implemented by a convert.View that gives each admission a
+// view of its own to judge it against, such as lookup.Informers, whose
+// packed Ingresses an admission then decodes once.
+type Admitter interface {
+	Admission() convert.View
+}
+
 // Register serves the mutating and validating handlers on mgr's webhook
 // server at MutatePath and ValidatePath.
 func Register(mgr manager.Manager, settings convert.Settings, cluster convert.View) {
@@ -143,6 +150,14 @@ type decodedIngress struct{}
 // withIngress carries ing, decoded with the review, to the handlers.
 func withIngress(ctx context.Context, ing *networkingv1.Ingress) context.Context {
 	return context.WithValue(ctx, decodedIngress{}, ing)
+}
+
+// view is the view to judge one admission against.
+func (h handler) view() convert.View {
+	if a, ok := h.cluster.(Admitter); ok {
+		return a.Admission()
+	}
+	return h.cluster
 }
 
 // synced returns ing, or a refusal while the cluster state is loading.
