@@ -164,29 +164,17 @@ func (w *writer) forget(key string) { w.reported.Delete(key) }
 // labelled as ours, or that records another host than desired
 // (convert.AnnotationHost): sources then get a Warning event, and the host
 // is reconciled again when that object changes. The cache holds slimmed
-// copies only, so an update first reads the object from the API server.
-// A write the API server refuses as too large gets a Warning event on
-// sources and is not retried until something changes.
+// copies only (see slimGenerated): a create is sent at once (see create),
+// and an update first reads the object from the API server. A write the
+// API server refuses as too large gets a Warning event on sources and is
+// not retried until something changes.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
 	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
 	host := desired.GetAnnotations()[convert.AnnotationHost]
 	cached := emptyLike(desired)
 	err := w.client.Get(ctx, key, cached, client.UnsafeDisableDeepCopy) // read-only
 	if apierrors.IsNotFound(err) {
-		probe := metadataOf(gvkOf(desired))
-		switch err := w.api.Get(ctx, key, probe); {
-		case err == nil:
-			if records(probe, host) {
-				return fmt.Errorf("%s %s is ours but not in the cache yet; retrying", kind, desired.GetName())
-			}
-			w.collision(kind, desired.GetNamespace(), desired.GetName(), host, probe, sources)
-			return nil
-		case !apierrors.IsNotFound(err):
-			return err
-		}
-		w.blocked.Delete(kind + "/" + desired.GetName())
-		log.FromContext(ctx).Info("creating", "kind", kind, "name", desired.GetName())
-		return w.refused(desired, sources, w.client.Create(ctx, desired, client.FieldOwner(FieldOwner)))
+		return w.create(ctx, desired, sources)
 	}
 	if err != nil {
 		return err
@@ -206,6 +194,39 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	if !records(live, host) {
 		return fmt.Errorf("%s %s no longer records host %q as ours; retrying", kind, desired.GetName(), host)
 	}
+	return w.update(ctx, live, desired, sources)
+}
+
+// create creates desired, which the cache does not hold. A create cannot
+// overwrite anything, so it is sent without asking first whether the name
+// is free. Only when it is not is the object read: one of ours for host
+// that the cache does not hold yet (another writer's, or ours, ahead of
+// the watch) is updated from what was read; any other is a collision.
+func (w *writer) create(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
+	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
+	host := desired.GetAnnotations()[convert.AnnotationHost]
+	log.FromContext(ctx).Info("creating", "kind", kind, "name", desired.GetName())
+	err := w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
+	if !apierrors.IsAlreadyExists(err) {
+		w.blocked.Delete(kind + "/" + desired.GetName())
+		return w.refused(desired, sources, err)
+	}
+	live := emptyLike(desired)
+	if err := w.api.Get(ctx, key, live); err != nil {
+		return err // gone since: the key is retried
+	}
+	if !records(live, host) {
+		w.collision(kind, desired.GetNamespace(), desired.GetName(), host, live, sources)
+		return nil
+	}
+	w.blocked.Delete(kind + "/" + desired.GetName())
+	return w.update(ctx, live, desired, sources)
+}
+
+// update makes live, read from the API server and ours for desired's
+// host, equal to desired in the fields we own, keeping the labels and
+// annotations others set; it writes nothing when live already is so.
+func (w *writer) update(ctx context.Context, live, desired client.Object, sources []*networkingv1.Ingress) error {
 	if proto.Equal(specOf(live), specOf(desired)) && hasManagedMeta(live, desired) {
 		return nil // the cache was behind
 	}
@@ -213,7 +234,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	live.SetAnnotations(merged(live.GetAnnotations(), desired.GetAnnotations()))
 	proto.Reset(specOf(live))
 	proto.Merge(specOf(live), specOf(desired))
-	log.FromContext(ctx).Info("updating", "kind", kind, "name", desired.GetName())
+	log.FromContext(ctx).Info("updating", "kind", gvkOf(desired).Kind, "name", desired.GetName())
 	return w.refused(desired, sources, w.client.Update(ctx, live, client.FieldOwner(FieldOwner)))
 }
 
