@@ -9,9 +9,12 @@ package controller
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -164,10 +167,14 @@ func (w *writer) forget(key string) { w.reported.Delete(key) }
 // labelled as ours, or that records another host than desired
 // (convert.AnnotationHost): sources then get a Warning event, and the host
 // is reconciled again when that object changes. The cache holds slimmed
-// copies only (see slimGenerated): a create is sent at once (see create),
-// and an update first reads the object from the API server. A write the
-// API server refuses as too large gets a Warning event on sources and is
-// not retried until something changes.
+// copies only (see slimGenerated), which keep what a write needs to be
+// safe: the owner, the recorded host and the resourceVersion. So a create
+// is sent at once (see create), and an update is one JSON patch that
+// applies only to the version of the object the cache holds (see
+// replacing); only when the cache was behind is the object read from the
+// API server and updated. A write the API server refuses as too large
+// gets a Warning event on sources and is not retried until something
+// changes.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
 	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
 	host := desired.GetAnnotations()[convert.AnnotationHost]
@@ -187,6 +194,20 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	if upToDate(cached, desired) {
 		return nil
 	}
+	patch, err := replacing(cached.GetResourceVersion(), desired)
+	if err != nil {
+		return err
+	}
+	log.FromContext(ctx).Info("updating", "kind", kind, "name", desired.GetName())
+	into := emptyLike(desired) // not cached: the cache's own copy
+	into.SetNamespace(key.Namespace)
+	into.SetName(key.Name)
+	err = w.client.Patch(ctx, into, patch, client.FieldOwner(FieldOwner))
+	if !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
+		return w.refused(desired, sources, err)
+	}
+	// The object is no longer at the cached version (the patch's test
+	// failed), or the patch does not apply to it.
 	live := emptyLike(desired)
 	if err := w.api.Get(ctx, key, live); err != nil {
 		return err // gone since: the cache will tell, and the key is retried
@@ -237,6 +258,48 @@ func (w *writer) update(ctx context.Context, live, desired client.Object, source
 	log.FromContext(ctx).Info("updating", "kind", gvkOf(desired).Kind, "name", desired.GetName())
 	return w.refused(desired, sources, w.client.Update(ctx, live, client.FieldOwner(FieldOwner)))
 }
+
+// replacing is the JSON patch (RFC 6902) that makes the object at
+// resourceVersion version equal to desired in the fields we own: it
+// applies only to that version (the API server refuses it as invalid
+// otherwise), replaces the whole spec, as an update would, and sets
+// desired's labels and annotations one key at a time, so that those
+// others set stay. The version the cache holds records desired's host as
+// ours, and so has labels and annotations to add keys to.
+func replacing(version string, desired client.Object) (client.Patch, error) {
+	raw, err := json.Marshal(desired)
+	if err != nil {
+		return nil, err
+	}
+	var whole struct {
+		Spec json.RawMessage `json:"spec"`
+	}
+	if err := json.Unmarshal(raw, &whole); err != nil {
+		return nil, err
+	}
+	type op struct {
+		Op    string `json:"op"`
+		Path  string `json:"path"`
+		Value any    `json:"value"`
+	}
+	ops := []op{{"test", "/metadata/resourceVersion", version}, {"add", "/spec", whole.Spec}}
+	for _, m := range []struct {
+		path string
+		kv   map[string]string
+	}{{"/metadata/labels/", desired.GetLabels()}, {"/metadata/annotations/", desired.GetAnnotations()}} {
+		for _, k := range slices.Sorted(maps.Keys(m.kv)) {
+			ops = append(ops, op{"add", m.path + pointerEscaper.Replace(k), m.kv[k]})
+		}
+	}
+	data, err := json.Marshal(ops)
+	if err != nil {
+		return nil, err
+	}
+	return client.RawPatch(types.JSONPatchType, data), nil
+}
+
+// pointerEscaper escapes a key for a JSON pointer (RFC 6901).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 // ownerOf returns whether obj is labelled as ours and, if so, the host it
 // records (convert.AnnotationHost; "" when it records none).
