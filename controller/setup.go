@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 
@@ -10,13 +11,17 @@ import (
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ingressguard/ingressguard/convert"
@@ -93,7 +98,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		Named("hosts").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts))
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts), builder.WithPredicates(notStatusOnly))
 	for _, k := range hostKinds {
 		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gvkOf(k).Kind)))
 	}
@@ -109,13 +114,29 @@ func Setup(mgr manager.Manager, o Options) error {
 		Named("destinations").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "destinations")).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressDestinations)).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressDestinations), builder.WithPredicates(notStatusOnly)).
 		Watches(&istionet.DestinationRule{}, handler.EnqueueRequestsFromMapFunc(m.generatedDestination)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.serviceDestination)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allDestinations)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allDestinationsIfMesh)).
 		Complete(&destinations{w})
 }
+
+// notStatusOnly lets through every Ingress event but an update of the
+// status alone (such as the Ingress reconciler's own status patch), which
+// changes nothing the host and destination reconcilers write: at 1,000
+// new Ingresses, each reconciled its host again for nothing. An update
+// that changes nothing at all (a resync) goes through.
+var notStatusOnly = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	old, ok := e.ObjectOld.(*networkingv1.Ingress)
+	ing, ok2 := e.ObjectNew.(*networkingv1.Ingress)
+	if !ok || !ok2 || old.ResourceVersion == ing.ResourceVersion {
+		return true
+	}
+	return old.UID != ing.UID || !old.DeletionTimestamp.Equal(ing.DeletionTimestamp) ||
+		!maps.Equal(old.Labels, ing.Labels) || !maps.Equal(old.Annotations, ing.Annotations) ||
+		!equality.Semantic.DeepEqual(old.Spec, ing.Spec)
+}}
 
 // ingressDestinations maps an Ingress to the Services whose
 // DestinationRule its annotations shape; an update maps both the old and
