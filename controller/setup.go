@@ -100,7 +100,8 @@ func Setup(mgr manager.Manager, o Options) error {
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts), builder.WithPredicates(notStatusOnly))
 	for _, k := range hostKinds {
-		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gvkOf(k).Kind)))
+		kind := gvkOf(k).Kind
+		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(kind)), builder.WithPredicates(m.notEcho(kind)))
 	}
 	err = b.
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
@@ -115,7 +116,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "destinations")).
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressDestinations), builder.WithPredicates(notStatusOnly)).
-		Watches(&istionet.DestinationRule{}, handler.EnqueueRequestsFromMapFunc(m.generatedDestination)).
+		Watches(&istionet.DestinationRule{}, handler.EnqueueRequestsFromMapFunc(m.generatedDestination), builder.WithPredicates(m.notEcho(destinationRuleGVK.Kind))).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.serviceDestination)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allDestinations)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allDestinationsIfMesh)).
@@ -137,6 +138,18 @@ var notStatusOnly = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		!maps.Equal(old.Labels, ing.Labels) || !maps.Equal(old.Annotations, ing.Annotations) ||
 		!equality.Semantic.DeepEqual(old.Spec, ing.Spec)
 }}
+
+// notEcho lets through every event of a generated object of that kind
+// but the add or update that brings this process's own last write of it
+// (writer.echo): the write was made for the current state of its key, so
+// the key has nothing more to do. Each new host's objects made one such
+// reconcile each, often while the other object was not in the cache yet.
+func (m mapper) notEcho(kind string) predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return !m.w.echo(kind, e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool { return !m.w.echo(kind, e.ObjectNew) },
+	}
+}
 
 // ingressDestinations maps an Ingress to the Services whose
 // DestinationRule its annotations shape; an update maps both the old and

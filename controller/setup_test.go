@@ -3,6 +3,7 @@ package controller
 import (
 	"testing"
 
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -38,6 +39,38 @@ func TestNotStatusOnly(t *testing.T) {
 			tc.edit(ing)
 			if got := notStatusOnly.Update(event.UpdateEvent{ObjectOld: old, ObjectNew: ing}); got != tc.want {
 				t.Errorf("an update of %s reaches the reconcilers: %v, want %v", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestNotEcho: the watch event that brings this process's own last write
+// of a generated object does not reconcile its host again, once; any
+// other event of it does.
+func TestNotEcho(t *testing.T) {
+	vs := &istionet.VirtualService{ObjectMeta: metav1.ObjectMeta{Namespace: "istio-system", Name: "site", ResourceVersion: "7"}}
+	other := vs.DeepCopy()
+	other.ResourceVersion = "8"
+	for _, tc := range []struct {
+		name  string
+		wrote string // the resourceVersion this process wrote; "" for none
+		event []*istionet.VirtualService
+		want  []bool
+	}{
+		{"the write's own event, then a resync of it", "7", []*istionet.VirtualService{vs, vs}, []bool{false, true}},
+		{"another version first", "7", []*istionet.VirtualService{other, vs}, []bool{true, false}},
+		{"nothing written", "", []*istionet.VirtualService{vs}, []bool{true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mapper{w: &writer{}}
+			if tc.wrote != "" {
+				m.w.wrote.Store("VirtualService/site", &written{version: tc.wrote})
+			}
+			p := m.notEcho("VirtualService")
+			for i, o := range tc.event {
+				if got := p.Update(event.UpdateEvent{ObjectOld: o, ObjectNew: o}); got != tc.want[i] {
+					t.Errorf("event %d (version %s) reconciles the host: %v, want %v", i, o.ResourceVersion, got, tc.want[i])
+				}
 			}
 		})
 	}

@@ -90,6 +90,9 @@ type writer struct {
 	events   events.EventRecorder
 
 	reported sync.Map // event key -> digest of what was last reported
+	// wrote maps a generated object ("kind/name") to what this process
+	// last wrote of it (*written), until the cache shows that.
+	wrote sync.Map
 	// blocked maps a generated object ("kind/name") that holds the name of
 	// a host without being its object to that host's work key, so that a
 	// change of the object reconciles the host again (see mapper).
@@ -171,8 +174,9 @@ func (w *writer) forget(key string) { w.reported.Delete(key) }
 // safe: the owner, the recorded host and the resourceVersion. So a create
 // is sent at once (see create), and an update is one JSON patch that
 // applies only to the version of the object the cache holds (see
-// replacing); only when the cache was behind is the object read from the
-// API server and updated. A write the API server refuses as too large
+// replacing), or to the version this process last wrote while the cache
+// has not seen it (see written); only when the object moved on since is
+// it read from the API server and updated. A write the API server refuses as too large
 // gets a Warning event on sources and is not retried until something
 // changes.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
@@ -180,21 +184,36 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	host := desired.GetAnnotations()[convert.AnnotationHost]
 	cached := emptyLike(desired)
 	err := w.client.Get(ctx, key, cached, client.UnsafeDisableDeepCopy) // read-only
-	if apierrors.IsNotFound(err) {
-		return w.create(ctx, desired, sources)
-	}
-	if err != nil {
+	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
-	if !records(cached, host) {
+	found := err == nil
+	mine := w.lastWrite(kind, desired.GetName(), host)
+	if found && mine != nil && mine.version == cached.GetResourceVersion() {
+		w.wrote.CompareAndDelete(kind+"/"+desired.GetName(), mine) // the cache has it
+		mine = nil
+	}
+	var version string
+	switch {
+	case mine != nil && found && mine.before == cached.GetResourceVersion() && mine.digest == digestOf(desired):
+		return nil // the cache is one write behind, and that write was desired
+	case mine != nil:
+		// The cache has not seen this process's last write of the object
+		// yet: the version written is ours and records host.
+		version = mine.version
+	case !found:
+		return w.create(ctx, desired, sources)
+	case !records(cached, host):
 		w.collision(kind, desired.GetNamespace(), desired.GetName(), host, cached, sources)
 		return nil
-	}
-	w.blocked.Delete(kind + "/" + desired.GetName())
-	if upToDate(cached, desired) {
+	case upToDate(cached, desired):
+		w.blocked.Delete(kind + "/" + desired.GetName())
 		return nil
+	default:
+		w.blocked.Delete(kind + "/" + desired.GetName())
+		version = cached.GetResourceVersion()
 	}
-	patch, err := replacing(cached.GetResourceVersion(), desired)
+	patch, err := replacing(version, desired)
 	if err != nil {
 		return err
 	}
@@ -203,11 +222,21 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	into.SetNamespace(key.Namespace)
 	into.SetName(key.Name)
 	err = w.client.Patch(ctx, into, patch, client.FieldOwner(FieldOwner))
-	if !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
+	switch {
+	case err == nil:
+		w.wrote.Store(kind+"/"+desired.GetName(), writtenOf(version, into, desired))
+		return nil
+	case apierrors.IsNotFound(err) && !found:
+		w.wrote.Delete(kind + "/" + desired.GetName()) // deleted since it was written
+		return w.create(ctx, desired, sources)
+	case !apierrors.IsInvalid(err) && !apierrors.IsConflict(err):
 		return w.refused(desired, sources, err)
 	}
-	// The object is no longer at the cached version (the patch's test
-	// failed), or the patch does not apply to it.
+	// The object is no longer at that version (the patch's test failed),
+	// or the patch does not apply to it.
+	if mine != nil {
+		w.wrote.CompareAndDelete(kind+"/"+desired.GetName(), mine) // moved on
+	}
 	live := emptyLike(desired)
 	if err := w.api.Get(ctx, key, live); err != nil {
 		return err // gone since: the cache will tell, and the key is retried
@@ -216,6 +245,44 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 		return fmt.Errorf("%s %s no longer records host %q as ours; retrying", kind, desired.GetName(), host)
 	}
 	return w.update(ctx, live, desired, sources)
+}
+
+// written is what a write of a generated object by this process
+// returned: kept until the cache shows that version, so that a write
+// before then is a patch of it (the cache's own version would be older,
+// and the patch refused), and so that the watch event of the write does
+// not reconcile its key again (see echo).
+type written struct {
+	// host is the host written for, digest the digestOf what was written,
+	// version the resourceVersion it got; before the version the write
+	// replaced ("" for a create). While the cache holds before, it is
+	// exactly one write behind: watch events arrive in order, and a
+	// relist that skipped the write's event would bring a later version.
+	host, digest, version, before string
+}
+
+func writtenOf(before string, live, desired client.Object) *written {
+	return &written{host: desired.GetAnnotations()[convert.AnnotationHost], digest: digestOf(desired), version: live.GetResourceVersion(), before: before}
+}
+
+// lastWrite is what this process last wrote of the object of that kind
+// and name for host, until the cache shows it; nil if there is none.
+func (w *writer) lastWrite(kind, name, host string) *written {
+	v, ok := w.wrote.Load(kind + "/" + name)
+	if !ok || v.(*written).host != host {
+		return nil
+	}
+	return v.(*written)
+}
+
+// echo reports whether the watch event of o is the one of this process's
+// last write of it, which the writer wrote for the host's current
+// Ingresses: reconciling its key again would find nothing to do. It
+// forgets that write, so that a later event of the same version (a
+// resync, a delete) reconciles the key.
+func (w *writer) echo(kind string, o client.Object) bool {
+	v, ok := w.wrote.Load(kind + "/" + o.GetName())
+	return ok && v.(*written).version == o.GetResourceVersion() && w.wrote.CompareAndDelete(kind+"/"+o.GetName(), v)
 }
 
 // create creates desired, which the cache does not hold. A create cannot
@@ -228,6 +295,9 @@ func (w *writer) create(ctx context.Context, desired client.Object, sources []*n
 	host := desired.GetAnnotations()[convert.AnnotationHost]
 	log.FromContext(ctx).Info("creating", "kind", kind, "name", desired.GetName())
 	err := w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
+	if err == nil {
+		w.wrote.Store(kind+"/"+desired.GetName(), writtenOf("", desired, desired))
+	}
 	if !apierrors.IsAlreadyExists(err) {
 		w.blocked.Delete(kind + "/" + desired.GetName())
 		return w.refused(desired, sources, err)
@@ -255,8 +325,13 @@ func (w *writer) update(ctx context.Context, live, desired client.Object, source
 	live.SetAnnotations(merged(live.GetAnnotations(), desired.GetAnnotations()))
 	proto.Reset(specOf(live))
 	proto.Merge(specOf(live), specOf(desired))
-	log.FromContext(ctx).Info("updating", "kind", gvkOf(desired).Kind, "name", desired.GetName())
-	return w.refused(desired, sources, w.client.Update(ctx, live, client.FieldOwner(FieldOwner)))
+	kind, before := gvkOf(desired).Kind, live.GetResourceVersion()
+	log.FromContext(ctx).Info("updating", "kind", kind, "name", desired.GetName())
+	err := w.client.Update(ctx, live, client.FieldOwner(FieldOwner))
+	if err == nil {
+		w.wrote.Store(kind+"/"+desired.GetName(), writtenOf(before, live, desired))
+	}
+	return w.refused(desired, sources, err)
 }
 
 // replacing is the JSON patch (RFC 6902) that makes the object at
@@ -387,6 +462,7 @@ func (w *writer) cached(ctx context.Context, gvk schema.GroupVersionKind, name s
 // delete deletes obj, as long as it is the object that was read.
 func (w *writer) delete(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
 	log.FromContext(ctx).Info("deleting", "kind", gvk.Kind, "name", obj.GetName())
+	w.wrote.Delete(gvk.Kind + "/" + obj.GetName())
 	uid := obj.GetUID()
 	return client.IgnoreNotFound(w.client.Delete(ctx, obj, client.Preconditions{UID: &uid}))
 }
