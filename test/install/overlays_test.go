@@ -222,10 +222,10 @@ func TestDefault(t *testing.T) {
 			"istio-system": append(rules(
 				"list,watch secrets",
 				"list,watch certificates.cert-manager.io",
-				"get,list,watch,create,update,delete gateways.networking.istio.io",
-				"get,list,watch,create,update,delete virtualservices.networking.istio.io",
-				"get,list,watch,create,update,delete destinationrules.networking.istio.io",
-				"get,list,watch,create,update,delete authorizationpolicies.security.istio.io",
+				"get,list,watch,create,update,patch,delete gateways.networking.istio.io",
+				"get,list,watch,create,update,patch,delete virtualservices.networking.istio.io",
+				"get,list,watch,create,update,patch,delete destinationrules.networking.istio.io",
+				"get,list,watch,create,update,patch,delete authorizationpolicies.security.istio.io",
 				"list,watch configmaps",
 			), cluster...),
 			"ingressguard-system": append(rules(
