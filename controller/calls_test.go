@@ -80,7 +80,11 @@ func (c *calls) since(before callCounts) (callCounts, callCounts) {
 // hosts' objects cost a create each, with no read before it (a read only
 // follows a refused create: an object the cache does not hold yet); a
 // fresh process on a converged cluster makes none; a new route on every
-// host costs one patch of each VirtualService, with no read; and when
+// host costs one patch of each VirtualService, with no read; a host's two
+// Ingresses created together are written once (the host reconciler waits
+// Options.Coalesce for the rest of a burst); a host's second Ingress
+// while the watches lag is a patch of what the first one's reconcile
+// wrote, with no read; and when
 // another writer changed the object since the cache saw it, the patch is
 // refused, and the object is read and updated: the other's spec reverted,
 // the labels and annotations it added kept.
@@ -94,9 +98,10 @@ func TestAPICallsPerChange(t *testing.T) {
 	const hosts = 4
 	var ings []*networkingv1.Ingress
 	var run *running
-	start := func(t *testing.T) {
+	startWith := func(t *testing.T, o replica) {
 		before := reconciles(t, "hosts")
-		run = startReplica(t, env, replica{config: proxy.Config()})
+		o.config = proxy.Config()
+		run = startReplica(t, env, o)
 		envtest.Eventually(t, "every host reconciled", func() error {
 			if n := reconciles(t, "hosts") - before; n < float64(len(ings)) {
 				return fmt.Errorf("%v host keys reconciled, want %d", n, len(ings))
@@ -104,6 +109,7 @@ func TestAPICallsPerChange(t *testing.T) {
 			return nil
 		})
 	}
+	start := func(t *testing.T) { startWith(t, replica{}) }
 	converged := func(t *testing.T) {
 		envtest.Eventually(t, "convergence", equalsConvert(env))
 		for _, ing := range ings {
@@ -180,6 +186,19 @@ func TestAPICallsPerChange(t *testing.T) {
 			return len(raced) == hosts && n.updates == hosts && n.patchesRefused >= hosts && n.reads == n.patchesRefused &&
 				n.patches+n.creates+n.createsRefused+n.deletes == 0
 		},
+	}, {
+		name: "a host's two Ingresses, one right after the other",
+		do: func(t *testing.T) {
+			// A wait longer than any create of the test's, so that the
+			// second comes within it.
+			startWith(t, replica{coalesce: 3 * time.Second})
+			createAll(t, env,
+				ingress("web", "pair-1", time.Time{}, "pair.example.com", path{path: "/", pathType: "Prefix", service: "one", port: 80}),
+				ingress("web", "pair-2", time.Time{}, "pair.example.com", path{path: "/two", pathType: "Prefix", service: "two", port: 80}))
+			converged(t)
+		},
+		// Each object written once, for both Ingresses.
+		want: func(n callCounts) bool { return n == callCounts{creates: 2} },
 	}, {
 		name: "a host's second Ingress while the watches of generated objects lag",
 		do: func(t *testing.T) {

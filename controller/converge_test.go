@@ -136,6 +136,8 @@ type replica struct {
 	// cutOff says the test cuts the replica off from the API server, so
 	// its manager may end with "leader election lost".
 	cutOff bool
+	// coalesce is controller.Options.Coalesce.
+	coalesce time.Duration
 }
 
 // startReplica is startReconciler with more choices.
@@ -213,7 +215,7 @@ func startReplica(t *testing.T, env *envtest.Env, o replica) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := controller.Setup(mgr, controller.Options{Settings: s, View: informers}); err != nil {
+	if err := controller.Setup(mgr, controller.Options{Settings: s, View: informers, Coalesce: o.coalesce}); err != nil {
 		t.Fatal(err)
 	}
 	if hooks != nil {

@@ -53,6 +53,9 @@ type Options struct {
 	// Workers is how many keys each reconciler works on at once; 0 means
 	// DefaultWorkers.
 	Workers int
+	// Coalesce is how long the host reconciler waits after an Ingress
+	// changes; 0 means DefaultCoalesce.
+	Coalesce time.Duration
 }
 
 // DefaultWorkers is how many keys each reconciler works on at once by
@@ -82,6 +85,9 @@ func Setup(mgr manager.Manager, o Options) error {
 	if workers.MaxConcurrentReconciles == 0 {
 		workers.MaxConcurrentReconciles = DefaultWorkers
 	}
+	if o.Coalesce == 0 {
+		o.Coalesce = DefaultCoalesce
+	}
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("ingresses").
 		WithOptions(workers).
@@ -98,7 +104,7 @@ func Setup(mgr manager.Manager, o Options) error {
 		Named("hosts").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts), builder.WithPredicates(notStatusOnly))
+		Watches(&networkingv1.Ingress{}, coalesce(handler.EnqueueRequestsFromMapFunc(m.ingressHosts), o.Coalesce), builder.WithPredicates(notStatusOnly))
 	for _, k := range hostKinds {
 		kind := gvkOf(k).Kind
 		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(kind)), builder.WithPredicates(m.notEcho(kind)))
@@ -122,6 +128,48 @@ func Setup(mgr manager.Manager, o Options) error {
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allDestinationsIfMesh)).
 		Complete(&destinations{w})
 }
+
+// DefaultCoalesce is how long the host reconciler waits by default after
+// an Ingress changes before it reconciles the Ingress's hosts, so that a
+// burst of changes to one host's Ingresses (a kubectl apply or a Helm
+// release of several, each host shared by a few) is written once, not
+// once per Ingress. The load program (test/load) creates two Ingresses per
+// host, 8 at a time: without the wait, most hosts were written twice.
+const DefaultCoalesce = 100 * time.Millisecond
+
+// coalesce makes h, a handler of Ingress events, enqueue its keys wait
+// after the event; but those of the initial list at once, which has every
+// Ingress already.
+func coalesce(h handler.EventHandler, wait time.Duration) handler.EventHandler {
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if e.IsInInitialList {
+				h.Create(ctx, e, q)
+				return
+			}
+			h.Create(ctx, e, delayed{q, wait})
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Update(ctx, e, delayed{q, wait})
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Delete(ctx, e, delayed{q, wait})
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Generic(ctx, e, delayed{q, wait})
+		},
+	}
+}
+
+// delayed is a queue whose Add adds wait later. A key already waiting
+// keeps the earlier time, so that a burst waits after its first change,
+// not after its last.
+type delayed struct {
+	workqueue.TypedRateLimitingInterface[reconcile.Request]
+	wait time.Duration
+}
+
+func (q delayed) Add(r reconcile.Request) { q.AddAfter(r, q.wait) }
 
 // notStatusOnly lets through every Ingress event but an update of the
 // status alone (such as the Ingress reconciler's own status patch), which
