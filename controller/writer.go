@@ -189,13 +189,15 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	}
 	found := err == nil
 	mine := w.lastWrite(kind, desired.GetName(), host)
-	if found && mine != nil && mine.version == cached.GetResourceVersion() {
-		w.wrote.CompareAndDelete(kind+"/"+desired.GetName(), mine) // the cache has it
+	if found && mine != nil && mine.before != cached.GetResourceVersion() {
+		// The cache has that write (or, if it missed its event, a later
+		// version): it knows better.
+		w.wrote.CompareAndDelete(kind+"/"+desired.GetName(), mine)
 		mine = nil
 	}
 	var version string
 	switch {
-	case mine != nil && found && mine.before == cached.GetResourceVersion() && mine.digest == digestOf(desired):
+	case mine != nil && found && mine.digest == digestOf(desired):
 		return nil // the cache is one write behind, and that write was desired
 	case mine != nil:
 		// The cache has not seen this process's last write of the object
@@ -224,7 +226,9 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	err = w.client.Patch(ctx, into, patch, client.FieldOwner(FieldOwner))
 	switch {
 	case err == nil:
-		w.wrote.Store(kind+"/"+desired.GetName(), writtenOf(version, into, desired))
+		if into.GetResourceVersion() != version { // else nothing changed, and no event comes
+			w.wrote.Store(kind+"/"+desired.GetName(), writtenOf(version, into, desired))
+		}
 		return nil
 	case apierrors.IsNotFound(err) && !found:
 		w.wrote.Delete(kind + "/" + desired.GetName()) // deleted since it was written
@@ -255,9 +259,10 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 type written struct {
 	// host is the host written for, digest the digestOf what was written,
 	// version the resourceVersion it got; before the version the write
-	// replaced ("" for a create). While the cache holds before, it is
-	// exactly one write behind: watch events arrive in order, and a
-	// relist that skipped the write's event would bring a later version.
+	// replaced ("" for a create). While the cache holds before (or, after
+	// a create, nothing), it is exactly one write behind: watch events
+	// arrive in order, and a relist that skipped the write's event would
+	// bring a later version. Once it holds another, the entry is dropped.
 	host, digest, version, before string
 }
 
