@@ -176,9 +176,9 @@ func (w *writer) forget(key string) { w.reported.Delete(key) }
 // applies only to the version of the object the cache holds (see
 // replacing), or to the version this process last wrote while the cache
 // has not seen it (see written); only when the object moved on since is
-// it read from the API server and updated. A write the API server refuses as too large
-// gets a Warning event on sources and is not retried until something
-// changes.
+// it read from the API server and updated. A write the API server
+// refuses as too large gets a Warning event on sources and is not retried
+// until something changes.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
 	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
 	host := desired.GetAnnotations()[convert.AnnotationHost]
@@ -344,8 +344,9 @@ func (w *writer) update(ctx context.Context, live, desired client.Object, source
 // applies only to that version (the API server refuses it as invalid
 // otherwise), replaces the whole spec, as an update would, and sets
 // desired's labels and annotations one key at a time, so that those
-// others set stay. The version the cache holds records desired's host as
-// ours, and so has labels and annotations to add keys to.
+// others set stay. The version patched records desired's host as ours
+// (the cache's copy says so, or this process wrote it), and so has labels
+// and annotations to add keys to.
 func replacing(version string, desired client.Object) (client.Patch, error) {
 	raw, err := json.Marshal(desired)
 	if err != nil {
