@@ -57,7 +57,10 @@ func quietLogs() {
 
 // running is one reconciler process under test.
 type running struct {
-	writes atomic.Int64 // create, update, patch and delete calls, status included
+	// writes counts create, update, patch and delete calls, status
+	// included; but not the creates refused because the name is taken,
+	// which change nothing (the reconcilers create without asking first).
+	writes atomic.Int64
 	stop   context.CancelFunc
 	done   chan struct{}
 	exit   error // what the manager's Start returned, once done is closed
@@ -136,6 +139,8 @@ type replica struct {
 	// cutOff says the test cuts the replica off from the API server, so
 	// its manager may end with "leader election lost".
 	cutOff bool
+	// coalesce is controller.Options.Coalesce.
+	coalesce time.Duration
 }
 
 // startReplica is startReconciler with more choices.
@@ -174,8 +179,11 @@ func startReplica(t *testing.T, env *envtest.Env, o replica) *running {
 			}
 			return interceptor.NewClient(c, interceptor.Funcs{
 				Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-					count(obj)
-					return c.Create(ctx, r.grown(obj), opts...)
+					err := c.Create(ctx, r.grown(obj), opts...)
+					if !apierrors.IsAlreadyExists(err) {
+						count(obj)
+					}
+					return err
 				},
 				Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
 					count(obj)
@@ -213,7 +221,7 @@ func startReplica(t *testing.T, env *envtest.Env, o replica) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := controller.Setup(mgr, controller.Options{Settings: s, View: informers}); err != nil {
+	if err := controller.Setup(mgr, controller.Options{Settings: s, View: informers, Coalesce: o.coalesce}); err != nil {
 		t.Fatal(err)
 	}
 	if hooks != nil {

@@ -45,6 +45,9 @@ func generated(r envtest.Request) bool {
 
 func isWrite(r envtest.Request) bool  { return r.Write() }
 func isDelete(r envtest.Request) bool { return r.Method == http.MethodDelete }
+func isUpdate(r envtest.Request) bool {
+	return r.Method == http.MethodPut || r.Method == http.MethodPatch
+}
 
 // cutOff makes p reset every request from now on: the process behind it
 // is as good as killed, and cannot release its lease.
@@ -134,10 +137,10 @@ func closed(c <-chan struct{}) func() bool {
 	}
 }
 
-// TestConflictsOnUpdate: the first updates of every Gateway and
-// VirtualService are answered 409 Conflict (as when another writer got
-// there first); the reconciler reads again, retries, and converges to
-// convert's output.
+// TestConflictsOnUpdate: the first updates (patches and updates) of every
+// Gateway and VirtualService are answered 409 Conflict (as when another
+// writer got there first); the reconciler reads again, retries, and
+// converges to convert's output.
 func TestConflictsOnUpdate(t *testing.T) {
 	const conflictsPerObject = 3
 	env := envtest.StartT(t, envtest.Options{})
@@ -146,7 +149,7 @@ func TestConflictsOnUpdate(t *testing.T) {
 	var mu sync.Mutex
 	conflicts := map[string]int{}
 	proxy.SetRule(func(r envtest.Request) envtest.Fault {
-		if r.Method != http.MethodPut || !generated(r) {
+		if !isUpdate(r) || !generated(r) {
 			return envtest.Fault{}
 		}
 		mu.Lock()
@@ -173,7 +176,7 @@ func TestConflictsOnUpdate(t *testing.T) {
 		})
 	}
 	envtest.Eventually(t, "convergence through the conflicts", equalsConvert(env))
-	if got, want := proxy.Faulted(func(r envtest.Request) bool { return r.Method == http.MethodPut }), 2*len(ings)*conflictsPerObject; got != want {
+	if got, want := proxy.Faulted(isUpdate), 2*len(ings)*conflictsPerObject; got != want {
 		t.Fatalf("%d updates were answered 409, want %d (every Gateway and VirtualService, %d times)", got, want, conflictsPerObject)
 	}
 }

@@ -32,8 +32,8 @@ var hostKinds = []client.Object{&istionet.Gateway{}, &istionet.VirtualService{},
 // destination reconciler's, one per backend Service.
 var generatedKinds = append(hostKinds[:len(hostKinds):len(hostKinds)], &istionet.DestinationRule{})
 
-// metadataOf returns an empty metadata-only object of kind gvk: put reads
-// it through the metadata API when the cache lacks a name, to learn
+// metadataOf returns an empty metadata-only object of kind gvk: isOurs
+// reads it through the metadata API when the cache lacks a name, to learn
 // whether an object that is not ours holds it.
 func metadataOf(gvk schema.GroupVersionKind) *metav1.PartialObjectMetadata {
 	m := &metav1.PartialObjectMetadata{}

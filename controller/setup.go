@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 
@@ -10,13 +11,17 @@ import (
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ingressguard/ingressguard/convert"
@@ -45,13 +50,17 @@ type Options struct {
 	Client client.Client
 	// Events records events on Ingresses; nil means the manager's recorder.
 	Events events.EventRecorder
-	// Workers is how many keys each reconciler works on at once; 0 means
-	// DefaultWorkers.
+	// Workers is how many keys the host and destination reconcilers each
+	// work on at once; 0 means DefaultWorkers. The Ingress reconciler
+	// works on one at a time (see Setup).
 	Workers int
+	// Coalesce is how long the host reconciler waits after an Ingress
+	// changes; 0 means DefaultCoalesce.
+	Coalesce time.Duration
 }
 
-// DefaultWorkers is how many keys each reconciler works on at once by
-// default. Keys never share an object (an Ingress has its events and
+// DefaultWorkers is how many keys the host and destination reconcilers
+// each work on at once by default. Keys never share an object (an Ingress has its events and
 // status, a host its Gateway and VirtualService) and a reconcile spends
 // most of its time waiting for the API server to answer its writes, so
 // one worker bounds convergence by write latency. The load program
@@ -77,9 +86,19 @@ func Setup(mgr manager.Manager, o Options) error {
 	if workers.MaxConcurrentReconciles == 0 {
 		workers.MaxConcurrentReconciles = DefaultWorkers
 	}
+	if o.Coalesce == 0 {
+		o.Coalesce = DefaultCoalesce
+	}
+	// The Ingress reconciler works on one key at a time, so that in a
+	// burst its writes (a status patch per Ingress, events) leave most of
+	// the API server to the writes that route: with as many workers as
+	// the host reconciler, its 1,000 status patches were about half of the
+	// writes while the load program's 1,000 Ingresses converged.
+	statusWorkers := workers
+	statusWorkers.MaxConcurrentReconciles = 1
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("ingresses").
-		WithOptions(workers).
+		WithOptions(statusWorkers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "ingresses")).
 		For(&networkingv1.Ingress{}).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.allIngressesIfGatewayService)).
@@ -93,9 +112,10 @@ func Setup(mgr manager.Manager, o Options) error {
 		Named("hosts").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "hosts")).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressHosts))
+		Watches(&networkingv1.Ingress{}, coalesce(handler.EnqueueRequestsFromMapFunc(m.ingressHosts), o.Coalesce), builder.WithPredicates(notStatusOnly))
 	for _, k := range hostKinds {
-		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(gvkOf(k).Kind)))
+		kind := gvkOf(k).Kind
+		b = b.Watches(emptyLike(k), handler.EnqueueRequestsFromMapFunc(m.generatedHost(kind)), builder.WithPredicates(m.notEcho(kind)))
 	}
 	err = b.
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.backendHosts)).
@@ -109,12 +129,82 @@ func Setup(mgr manager.Manager, o Options) error {
 		Named("destinations").
 		WithOptions(workers).
 		WithLogConstructor(logConstructor(mgr.GetLogger(), "destinations")).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressDestinations)).
-		Watches(&istionet.DestinationRule{}, handler.EnqueueRequestsFromMapFunc(m.generatedDestination)).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(m.ingressDestinations), builder.WithPredicates(notStatusOnly)).
+		Watches(&istionet.DestinationRule{}, handler.EnqueueRequestsFromMapFunc(m.generatedDestination), builder.WithPredicates(m.notEcho(destinationRuleGVK.Kind))).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.serviceDestination)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allDestinations)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allDestinationsIfMesh)).
 		Complete(&destinations{w})
+}
+
+// DefaultCoalesce is how long the host reconciler waits by default after
+// an Ingress changes before it reconciles the Ingress's hosts, so that a
+// burst of changes to one host's Ingresses (a kubectl apply or a Helm
+// release of several, each host shared by a few) is written once, not
+// once per Ingress. The load program (test/load) creates two Ingresses per
+// host, 8 at a time: without the wait, most hosts were written twice.
+const DefaultCoalesce = 100 * time.Millisecond
+
+// coalesce makes h, a handler of Ingress events, enqueue its keys wait
+// after the event; but those of the initial list at once, which has every
+// Ingress already.
+func coalesce(h handler.EventHandler, wait time.Duration) handler.EventHandler {
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if e.IsInInitialList {
+				h.Create(ctx, e, q)
+				return
+			}
+			h.Create(ctx, e, delayed{q, wait})
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Update(ctx, e, delayed{q, wait})
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Delete(ctx, e, delayed{q, wait})
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Generic(ctx, e, delayed{q, wait})
+		},
+	}
+}
+
+// delayed is a queue whose Add adds wait later. A key already waiting
+// keeps the earlier time, so that a burst waits after its first change,
+// not after its last.
+type delayed struct {
+	workqueue.TypedRateLimitingInterface[reconcile.Request]
+	wait time.Duration
+}
+
+func (q delayed) Add(r reconcile.Request) { q.AddAfter(r, q.wait) }
+
+// notStatusOnly lets through every Ingress event but an update of the
+// status alone (such as the Ingress reconciler's own status patch), which
+// changes nothing the host and destination reconcilers write: at 1,000
+// new Ingresses, each reconciled its host again for nothing. An update
+// that changes nothing at all (a resync) goes through.
+var notStatusOnly = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	old, ok := e.ObjectOld.(*networkingv1.Ingress)
+	ing, ok2 := e.ObjectNew.(*networkingv1.Ingress)
+	if !ok || !ok2 || old.ResourceVersion == ing.ResourceVersion {
+		return true
+	}
+	return old.UID != ing.UID || !old.DeletionTimestamp.Equal(ing.DeletionTimestamp) ||
+		!maps.Equal(old.Labels, ing.Labels) || !maps.Equal(old.Annotations, ing.Annotations) ||
+		!equality.Semantic.DeepEqual(old.Spec, ing.Spec)
+}}
+
+// notEcho lets through every event of a generated object of that kind
+// but the add or update that brings this process's own last write of it
+// (writer.echo): the write was made for the current state of its key, so
+// the key has nothing more to do. Each new host's objects made one such
+// reconcile each, often while the other object was not in the cache yet.
+func (m mapper) notEcho(kind string) predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return !m.w.echo(kind, e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool { return !m.w.echo(kind, e.ObjectNew) },
+	}
 }
 
 // ingressDestinations maps an Ingress to the Services whose

@@ -9,9 +9,12 @@ package controller
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -87,6 +90,9 @@ type writer struct {
 	events   events.EventRecorder
 
 	reported sync.Map // event key -> digest of what was last reported
+	// wrote maps a generated object ("kind/name") to what this process
+	// last wrote of it (*written), until the cache shows that.
+	wrote sync.Map
 	// blocked maps a generated object ("kind/name") that holds the name of
 	// a host without being its object to that host's work key, so that a
 	// change of the object reconciles the host again (see mapper).
@@ -164,40 +170,76 @@ func (w *writer) forget(key string) { w.reported.Delete(key) }
 // labelled as ours, or that records another host than desired
 // (convert.AnnotationHost): sources then get a Warning event, and the host
 // is reconciled again when that object changes. The cache holds slimmed
-// copies only, so an update first reads the object from the API server.
-// A write the API server refuses as too large gets a Warning event on
-// sources and is not retried until something changes.
+// copies only (see slimGenerated), which keep what a write needs to be
+// safe: the owner, the recorded host and the resourceVersion. So a create
+// is sent at once (see create), and an update is one JSON patch that
+// applies only to the version of the object the cache holds (see
+// replacing), or to the version this process last wrote while the cache
+// has not seen it (see written); only when the object moved on since is
+// it read from the API server and updated. A write the API server
+// refuses as too large gets a Warning event on sources and is not retried
+// until something changes.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
 	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
 	host := desired.GetAnnotations()[convert.AnnotationHost]
 	cached := emptyLike(desired)
 	err := w.client.Get(ctx, key, cached, client.UnsafeDisableDeepCopy) // read-only
-	if apierrors.IsNotFound(err) {
-		probe := metadataOf(gvkOf(desired))
-		switch err := w.api.Get(ctx, key, probe); {
-		case err == nil:
-			if records(probe, host) {
-				return fmt.Errorf("%s %s is ours but not in the cache yet; retrying", kind, desired.GetName())
-			}
-			w.collision(kind, desired.GetNamespace(), desired.GetName(), host, probe, sources)
-			return nil
-		case !apierrors.IsNotFound(err):
-			return err
-		}
-		w.blocked.Delete(kind + "/" + desired.GetName())
-		log.FromContext(ctx).Info("creating", "kind", kind, "name", desired.GetName())
-		return w.refused(desired, sources, w.client.Create(ctx, desired, client.FieldOwner(FieldOwner)))
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
 	}
+	found := err == nil
+	mine := w.lastWrite(kind, desired.GetName(), host)
+	if found && mine != nil && mine.before != cached.GetResourceVersion() {
+		// The cache has that write (or, if it missed its event, a later
+		// version): it knows better.
+		w.wrote.CompareAndDelete(kind+"/"+desired.GetName(), mine)
+		mine = nil
+	}
+	var version string
+	switch {
+	case mine != nil && found && mine.digest == digestOf(desired):
+		return nil // the cache is one write behind, and that write was desired
+	case mine != nil:
+		// The cache has not seen this process's last write of the object
+		// yet: the version written is ours and records host.
+		version = mine.version
+	case !found:
+		return w.create(ctx, desired, sources)
+	case !records(cached, host):
+		w.collision(kind, desired.GetNamespace(), desired.GetName(), host, cached, sources)
+		return nil
+	case upToDate(cached, desired):
+		w.blocked.Delete(kind + "/" + desired.GetName())
+		return nil
+	default:
+		w.blocked.Delete(kind + "/" + desired.GetName())
+		version = cached.GetResourceVersion()
+	}
+	patch, err := replacing(version, desired)
 	if err != nil {
 		return err
 	}
-	if !records(cached, host) {
-		w.collision(kind, desired.GetNamespace(), desired.GetName(), host, cached, sources)
+	log.FromContext(ctx).Info("updating", "kind", kind, "name", desired.GetName())
+	into := emptyLike(desired) // not cached: the cache's own copy
+	into.SetNamespace(key.Namespace)
+	into.SetName(key.Name)
+	err = w.client.Patch(ctx, into, patch, client.FieldOwner(FieldOwner))
+	switch {
+	case err == nil:
+		if into.GetResourceVersion() != version { // else nothing changed, and no event comes
+			w.wrote.Store(kind+"/"+desired.GetName(), writtenOf(version, into, desired))
+		}
 		return nil
+	case apierrors.IsNotFound(err) && !found:
+		w.wrote.Delete(kind + "/" + desired.GetName()) // deleted since it was written
+		return w.create(ctx, desired, sources)
+	case !apierrors.IsInvalid(err) && !apierrors.IsConflict(err):
+		return w.refused(desired, sources, err)
 	}
-	w.blocked.Delete(kind + "/" + desired.GetName())
-	if upToDate(cached, desired) {
-		return nil
+	// The object is no longer at that version (the patch's test failed),
+	// or the patch does not apply to it.
+	if mine != nil {
+		w.wrote.CompareAndDelete(kind+"/"+desired.GetName(), mine) // moved on
 	}
 	live := emptyLike(desired)
 	if err := w.api.Get(ctx, key, live); err != nil {
@@ -206,6 +248,81 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	if !records(live, host) {
 		return fmt.Errorf("%s %s no longer records host %q as ours; retrying", kind, desired.GetName(), host)
 	}
+	return w.update(ctx, live, desired, sources)
+}
+
+// written is what a write of a generated object by this process
+// returned: kept until the cache shows that version, so that a write
+// before then is a patch of it (the cache's own version would be older,
+// and the patch refused), and so that the watch event of the write does
+// not reconcile its key again (see echo).
+type written struct {
+	// host is the host written for, digest the digestOf what was written,
+	// version the resourceVersion it got; before the version the write
+	// replaced ("" for a create). While the cache holds before (or, after
+	// a create, nothing), it is exactly one write behind: watch events
+	// arrive in order, and a relist that skipped the write's event would
+	// bring a later version. Once it holds another, the entry is dropped.
+	host, digest, version, before string
+}
+
+func writtenOf(before string, live, desired client.Object) *written {
+	return &written{host: desired.GetAnnotations()[convert.AnnotationHost], digest: digestOf(desired), version: live.GetResourceVersion(), before: before}
+}
+
+// lastWrite is what this process last wrote of the object of that kind
+// and name for host, until the cache shows it; nil if there is none.
+func (w *writer) lastWrite(kind, name, host string) *written {
+	v, ok := w.wrote.Load(kind + "/" + name)
+	if !ok || v.(*written).host != host {
+		return nil
+	}
+	return v.(*written)
+}
+
+// echo reports whether the watch event of o is the one of this process's
+// last write of it, which the writer wrote for the host's current
+// Ingresses: reconciling its key again would find nothing to do. It
+// forgets that write, so that a later event of the same version (a
+// resync, a delete) reconciles the key.
+func (w *writer) echo(kind string, o client.Object) bool {
+	v, ok := w.wrote.Load(kind + "/" + o.GetName())
+	return ok && v.(*written).version == o.GetResourceVersion() && w.wrote.CompareAndDelete(kind+"/"+o.GetName(), v)
+}
+
+// create creates desired, which the cache does not hold. A create cannot
+// overwrite anything, so it is sent without asking first whether the name
+// is free. Only when it is not is the object read: one of ours for host
+// that the cache does not hold yet (another writer's, or ours, ahead of
+// the watch) is updated from what was read; any other is a collision.
+func (w *writer) create(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
+	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
+	host := desired.GetAnnotations()[convert.AnnotationHost]
+	log.FromContext(ctx).Info("creating", "kind", kind, "name", desired.GetName())
+	err := w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
+	if err == nil {
+		w.wrote.Store(kind+"/"+desired.GetName(), writtenOf("", desired, desired))
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		w.blocked.Delete(kind + "/" + desired.GetName())
+		return w.refused(desired, sources, err)
+	}
+	live := emptyLike(desired)
+	if err := w.api.Get(ctx, key, live); err != nil {
+		return err // gone since: the key is retried
+	}
+	if !records(live, host) {
+		w.collision(kind, desired.GetNamespace(), desired.GetName(), host, live, sources)
+		return nil
+	}
+	w.blocked.Delete(kind + "/" + desired.GetName())
+	return w.update(ctx, live, desired, sources)
+}
+
+// update makes live, read from the API server and ours for desired's
+// host, equal to desired in the fields we own, keeping the labels and
+// annotations others set; it writes nothing when live already is so.
+func (w *writer) update(ctx context.Context, live, desired client.Object, sources []*networkingv1.Ingress) error {
 	if proto.Equal(specOf(live), specOf(desired)) && hasManagedMeta(live, desired) {
 		return nil // the cache was behind
 	}
@@ -213,9 +330,57 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	live.SetAnnotations(merged(live.GetAnnotations(), desired.GetAnnotations()))
 	proto.Reset(specOf(live))
 	proto.Merge(specOf(live), specOf(desired))
+	kind, before := gvkOf(desired).Kind, live.GetResourceVersion()
 	log.FromContext(ctx).Info("updating", "kind", kind, "name", desired.GetName())
-	return w.refused(desired, sources, w.client.Update(ctx, live, client.FieldOwner(FieldOwner)))
+	err := w.client.Update(ctx, live, client.FieldOwner(FieldOwner))
+	if err == nil {
+		w.wrote.Store(kind+"/"+desired.GetName(), writtenOf(before, live, desired))
+	}
+	return w.refused(desired, sources, err)
 }
+
+// replacing is the JSON patch (RFC 6902) that makes the object at
+// resourceVersion version equal to desired in the fields we own: it
+// applies only to that version (the API server refuses it as invalid
+// otherwise), replaces the whole spec, as an update would, and sets
+// desired's labels and annotations one key at a time, so that those
+// others set stay. The version patched records desired's host as ours
+// (the cache's copy says so, or this process wrote it), and so has labels
+// and annotations to add keys to.
+func replacing(version string, desired client.Object) (client.Patch, error) {
+	raw, err := json.Marshal(desired)
+	if err != nil {
+		return nil, err
+	}
+	var whole struct {
+		Spec json.RawMessage `json:"spec"`
+	}
+	if err := json.Unmarshal(raw, &whole); err != nil {
+		return nil, err
+	}
+	type op struct {
+		Op    string `json:"op"`
+		Path  string `json:"path"`
+		Value any    `json:"value"`
+	}
+	ops := []op{{"test", "/metadata/resourceVersion", version}, {"add", "/spec", whole.Spec}}
+	for _, m := range []struct {
+		path string
+		kv   map[string]string
+	}{{"/metadata/labels/", desired.GetLabels()}, {"/metadata/annotations/", desired.GetAnnotations()}} {
+		for _, k := range slices.Sorted(maps.Keys(m.kv)) {
+			ops = append(ops, op{"add", m.path + pointerEscaper.Replace(k), m.kv[k]})
+		}
+	}
+	data, err := json.Marshal(ops)
+	if err != nil {
+		return nil, err
+	}
+	return client.RawPatch(types.JSONPatchType, data), nil
+}
+
+// pointerEscaper escapes a key for a JSON pointer (RFC 6901).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 // ownerOf returns whether obj is labelled as ours and, if so, the host it
 // records (convert.AnnotationHost; "" when it records none).
@@ -303,6 +468,7 @@ func (w *writer) cached(ctx context.Context, gvk schema.GroupVersionKind, name s
 // delete deletes obj, as long as it is the object that was read.
 func (w *writer) delete(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
 	log.FromContext(ctx).Info("deleting", "kind", gvk.Kind, "name", obj.GetName())
+	w.wrote.Delete(gvk.Kind + "/" + obj.GetName())
 	uid := obj.GetUID()
 	return client.IgnoreNotFound(w.client.Delete(ctx, obj, client.Preconditions{UID: &uid}))
 }

@@ -17,6 +17,7 @@ import (
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	"github.com/spf13/pflag"
+	istioapi "istio.io/api/networking/v1alpha3"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -622,7 +623,7 @@ const gatewayAddress = "203.0.113.10"
 
 // checkReconciled checks everything the reconcilers write, each written with
 // the controller ServiceAccount's permissions: the Gateway and VirtualService in the
-// gateway namespace, the Ingress status, a Warning event on the Ingress
+// gateway namespace (created, then patched), the Ingress status, a Warning event on the Ingress
 // (events.k8s.io), the leader-election Lease and the event on it (core/v1).
 func (in *installation) checkReconciled(t *testing.T, s *serving) {
 	ctx := t.Context()
@@ -659,6 +660,24 @@ func (in *installation) checkReconciled(t *testing.T, s *serving) {
 			}
 			return slices.ContainsFunc(list.Items, func(e eventsv1.Event) bool {
 				return e.Regarding.Name == "httpbin" && e.Reason == "IngressWarning" && strings.Contains(e.Note, "Service default/headers does not exist")
+			})
+		})
+	})
+	t.Run("a change of the VirtualService (a patch)", func(t *testing.T) {
+		// The Service that validIngress's second path names (after the
+		// warning that it does not exist): that path now gets its route.
+		headers := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "headers", Namespace: "default"},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 8080}}},
+		}
+		must(t, in.env.Client.Create(ctx, headers), "creating Service default/headers")
+		envtest.Until(t, "the VirtualService to route to Service headers", func() bool {
+			var vs istionet.VirtualService
+			if in.env.Client.Get(ctx, client.ObjectKey{Namespace: settings.GatewayNamespace, Name: convert.ObjectName("httpbin.example.com")}, &vs) != nil {
+				return false
+			}
+			return slices.ContainsFunc(vs.Spec.Http, func(r *istioapi.HTTPRoute) bool {
+				return len(r.Route) > 0 && strings.HasPrefix(r.Route[0].Destination.GetHost(), "headers.")
 			})
 		})
 	})
