@@ -113,7 +113,9 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 //     their data, kubectl's last-applied-configuration), Certificates only
 //     that plus spec.secretName and spec.dnsNames.
 //
-// Other readers of the same cache see these slimmed objects too.
+// Other readers of the same cache see these slimmed objects too. With
+// o.Packed the cache holds Ingresses packed, and its typed reads of
+// Ingresses fail ("cache had type"): read them through Informers.
 func CacheObjects(o Options) map[client.Object]cache.ByObject {
 	only := map[string]cache.Config{o.GatewayNamespace: {}}
 	ingresses := slimIngress

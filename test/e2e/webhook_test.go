@@ -16,7 +16,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -159,7 +161,7 @@ func (h *harness) decisions(t *testing.T, hook, result, reason string) float64 {
 func (h *harness) cached(t *testing.T, obj client.Object) {
 	t.Helper()
 	envtest.Until(t, fmt.Sprintf("the cache to hold %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
-		return h.mgr.GetCache().Get(t.Context(), client.ObjectKeyFromObject(obj), obj) == nil
+		return h.holds(t.Context(), obj)
 	})
 }
 
@@ -167,8 +169,28 @@ func (h *harness) cached(t *testing.T, obj client.Object) {
 func (h *harness) uncached(t *testing.T, obj client.Object) {
 	t.Helper()
 	envtest.Until(t, fmt.Sprintf("the cache to drop %T %s/%s", obj, obj.GetNamespace(), obj.GetName()), func() bool {
-		return h.mgr.GetCache().Get(t.Context(), client.ObjectKeyFromObject(obj), obj) != nil
+		return !h.holds(t.Context(), obj)
 	})
+}
+
+// holds reports whether ingressguard's cache holds obj. Ingresses are
+// looked up by key in their informer's store: a process without
+// reconcilers holds them packed (lookup.Options.Packed), which the
+// cache's typed Get cannot read.
+func (h *harness) holds(ctx context.Context, obj client.Object) bool {
+	if _, ok := obj.(*networkingv1.Ingress); !ok {
+		return h.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(obj), obj) == nil
+	}
+	inf, err := h.mgr.GetCache().GetInformer(ctx, obj)
+	if err != nil {
+		return false
+	}
+	shared, ok := inf.(toolscache.SharedIndexInformer)
+	if !ok {
+		return false
+	}
+	_, found, err := shared.GetStore().GetByKey(obj.GetNamespace() + "/" + obj.GetName())
+	return err == nil && found
 }
 
 // secretMeta is the metadata-only form of a Secret, as ingressguard caches it.
