@@ -76,7 +76,7 @@ type Options struct {
 	// cert-manager later needs a restart to be noticed. See CertManagerServed.
 	CertManager bool
 	// Packed makes the cache hold each Ingress packed (packedIngress):
-	// about a third of the memory, and little for the garbage collector
+	// about half the memory, and little for the garbage collector
 	// to mark, at the cost of decoding the Ingresses an admission reads.
 	// Only for a process without reconcilers: their watches and reads
 	// need typed Ingresses in the cache.
