@@ -29,7 +29,8 @@ const FieldOwner = "ingressguard-match-conditions"
 // named name current with the cluster's IngressClasses (MatchCondition),
 // so that an Ingress whose spec.ingressClassName names another
 // controller's class is never sent to the webhooks, and so is never
-// blocked while they are down. It watches IngressClasses and writes only
+// blocked while they are down; the mutating webhook keeps its
+// DefaultingCondition besides. It watches IngressClasses and writes only
 // the matchConditions of its two webhooks, by server-side apply, into
 // configurations that exist; it creates none. It runs on every replica,
 // each writing the same.
@@ -72,6 +73,8 @@ func (r *classes) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 	slices.Sort(existing)
 	mc := MatchCondition(r.settings, istio, existing)
 	cond := acv1.MatchCondition().WithName(mc.Name).WithExpression(mc.Expression)
+	dc := DefaultingCondition()
+	defaulting := acv1.MatchCondition().WithName(dc.Name).WithExpression(dc.Expression)
 
 	// Apply only what differs, so that a resync writes nothing.
 	var m admissionregistrationv1.MutatingWebhookConfiguration
@@ -80,9 +83,9 @@ func (r *classes) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 		return reconcile.Result{}, err
 	}
 	if found && !slices.ContainsFunc(m.Webhooks, func(w admissionregistrationv1.MutatingWebhook) bool {
-		return w.Name == MutatingWebhookName && slices.Equal(w.MatchConditions, []admissionregistrationv1.MatchCondition{mc})
+		return w.Name == MutatingWebhookName && sameConditions(w.MatchConditions, mc, dc)
 	}) {
-		mutating := acv1.MutatingWebhookConfiguration(r.name).WithWebhooks(acv1.MutatingWebhook().WithName(MutatingWebhookName).WithMatchConditions(cond))
+		mutating := acv1.MutatingWebhookConfiguration(r.name).WithWebhooks(acv1.MutatingWebhook().WithName(MutatingWebhookName).WithMatchConditions(cond, defaulting))
 		if err := r.client.Apply(ctx, mutating, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 			return reconcile.Result{}, err
 		}
@@ -92,7 +95,7 @@ func (r *classes) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 		return reconcile.Result{}, err
 	}
 	if found && !slices.ContainsFunc(v.Webhooks, func(w admissionregistrationv1.ValidatingWebhook) bool {
-		return w.Name == ValidatingWebhookName && slices.Equal(w.MatchConditions, []admissionregistrationv1.MatchCondition{mc})
+		return w.Name == ValidatingWebhookName && sameConditions(w.MatchConditions, mc)
 	}) {
 		validating := acv1.ValidatingWebhookConfiguration(r.name).WithWebhooks(acv1.ValidatingWebhook().WithName(ValidatingWebhookName).WithMatchConditions(cond))
 		if err := r.client.Apply(ctx, validating, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
@@ -101,6 +104,14 @@ func (r *classes) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 	}
 	log.FromContext(ctx).V(1).Info("match conditions current", "istioClasses", istio)
 	return reconcile.Result{}, nil
+}
+
+// sameConditions reports whether have is want in any order: the API server
+// keeps a merged list in the order its appliers first wrote it.
+func sameConditions(have []admissionregistrationv1.MatchCondition, want ...admissionregistrationv1.MatchCondition) bool {
+	return len(have) == len(want) && !slices.ContainsFunc(want, func(c admissionregistrationv1.MatchCondition) bool {
+		return !slices.Contains(have, c)
+	})
 }
 
 // get reads the configuration named r.name into obj; found is false when

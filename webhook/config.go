@@ -73,6 +73,24 @@ func MatchCondition(settings convert.Settings, istio, existing []string) admissi
 	}
 }
 
+// DefaultingCondition is the second match condition of the mutating webhook
+// (SPEC section 4): the API server sends it only an Ingress with an HTTP
+// path that has no pathType. The Mutator sets nothing else, so it would
+// answer any other Ingress unchanged; skipping the call saves every such
+// create and update a round trip. The API server hands CEL the object as
+// its JSON form, in which a missing pathType or paths (neither is
+// omitempty) is null rather than absent; the guards keep the expression
+// from failing, which under failurePolicy Fail would refuse the request,
+// on an object the API server has not validated yet.
+func DefaultingCondition() admissionregistrationv1.MatchCondition {
+	return admissionregistrationv1.MatchCondition{
+		Name: "a-path-has-no-path-type",
+		Expression: "has(object.spec) && has(object.spec.rules) && object.spec.rules.exists(r, " +
+			"has(r.http) && has(r.http.paths) && r.http.paths != null && " +
+			"r.http.paths.exists(p, !has(p.pathType) || p.pathType == null))",
+	}
+}
+
 // celList is a CEL list of string literals.
 func celList(items []string) string {
 	quoted := make([]string, len(items))
@@ -108,7 +126,8 @@ func conditionSuffix(class string) string {
 //     server need not ask);
 //   - are skipped for Ingresses of another class annotation (MatchCondition
 //     of no known classes: MatchConditions narrows it at run time) and for
-//     Ingresses in o.Namespace;
+//     Ingresses in o.Namespace; the mutating one also for Ingresses with
+//     nothing to default (DefaultingCondition);
 //   - have sideEffects None, so `kubectl apply --dry-run=server` calls them,
 //     admissionReviewVersions v1 and a TimeoutSeconds timeout;
 //   - use failurePolicy Fail: while ingressguard is down, our Ingresses
@@ -143,6 +162,7 @@ func Configurations(o ConfigOptions) (*admissionregistrationv1.MutatingWebhookCo
 		}}
 	}
 	conditions := []admissionregistrationv1.MatchCondition{MatchCondition(o.Settings, nil, nil)}
+	defaulting := []admissionregistrationv1.MatchCondition{conditions[0], DefaultingCondition()}
 
 	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingWebhookConfiguration"},
@@ -159,7 +179,7 @@ func Configurations(o ConfigOptions) (*admissionregistrationv1.MutatingWebhookCo
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
 			ReinvocationPolicy:      &never,
-			MatchConditions:         conditions,
+			MatchConditions:         defaulting,
 		}},
 	}
 	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{

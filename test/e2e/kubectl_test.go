@@ -197,6 +197,50 @@ func TestKubectl(t *testing.T) {
 		}
 	})
 
+	t.Run("every path has a pathType: sent to the validating webhook only", func(t *testing.T) {
+		received, _ := h.webhookRequests(t)
+		valid := h.decisions(t, "validate", "allowed", "valid")
+		unchanged := h.decisions(t, "mutate", "allowed", "unchanged")
+		out, errOut, ok := apply(t, manifest{Name: "typed", PathType: "Prefix", Host: "typed.example.com"}.String())
+		if !ok {
+			t.Fatalf("rejected:\n%s", errOut)
+		}
+		contains(t, "kubectl's output", out, "ingress.networking.k8s.io/typed created")
+		if r, _ := h.webhookRequests(t); r-received != 1 {
+			t.Errorf("the webhook server received %v requests, want 1: the mutating webhook's match condition should have skipped it", r-received)
+		}
+		if d := h.decisions(t, "validate", "allowed", "valid") - valid; d != 1 {
+			t.Errorf("validating webhook: %v valid decisions, want 1", d)
+		}
+		if d := h.decisions(t, "mutate", "allowed", "unchanged") - unchanged; d != 0 {
+			t.Errorf("mutating webhook: %v unchanged decisions, want 0", d)
+		}
+	})
+
+	t.Run("shapes the defaulting match condition must not fail on", func(t *testing.T) {
+		for _, tc := range []struct{ name, spec, want string }{
+			{"no rules, a defaultBackend", "  defaultBackend:\n    service:\n      name: httpbin\n      port:\n        number: 8000\n", ""},
+			{"a rule without http", "  rules:\n  - host: nohttp.example.com\n", ""},
+			{"http without paths", "  rules:\n  - host: nopaths.example.com\n    http: {}\n", "spec.rules[0].http.paths: Required value"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				name := strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(tc.name, " ", "-"), ",", ""))
+				m := "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: " + name +
+					"\n  namespace: default\n  annotations:\n    kubernetes.io/ingress.class: istio\nspec:\n" + tc.spec
+				_, errOut, ok := apply(t, m)
+				if strings.Contains(errOut, "match condition") || strings.Contains(errOut, "failed calling webhook") {
+					t.Fatalf("the match conditions failed:\n%s", errOut)
+				}
+				if tc.want == "" && !ok {
+					t.Fatalf("rejected:\n%s", errOut)
+				}
+				if tc.want != "" {
+					contains(t, "kubectl's error", errOut, tc.want)
+				}
+			})
+		}
+	})
+
 	// Each rejection, and the same with --dry-run=server.
 	mustApply(t, strings.ReplaceAll(tlsSecret, "%s", "shop"))
 	for _, tc := range []struct {
