@@ -262,6 +262,19 @@ func reviewBodies(count, hosts int, legacy bool) ([][]byte, error) {
 // that already exists counts as created; other failures are retried a few
 // times (the webhooks may be restarting) before giving up.
 func createAll(ctx context.Context, c client.Client, workers int, objs []client.Object) error {
+	return eachOf(ctx, workers, objs, func(obj client.Object) error { return createOne(ctx, c, obj) })
+}
+
+// deleteAll deletes objs, workers at a time; those already gone are fine.
+func deleteAll(ctx context.Context, c client.Client, workers int, objs []client.Object) error {
+	return eachOf(ctx, workers, objs, func(obj client.Object) error {
+		return client.IgnoreNotFound(c.Delete(ctx, obj))
+	})
+}
+
+// eachOf calls do for each of objs in up to workers goroutines, and
+// returns the first error.
+func eachOf(ctx context.Context, workers int, objs []client.Object, do func(client.Object) error) error {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -271,8 +284,7 @@ func createAll(ctx context.Context, c client.Client, workers int, objs []client.
 	for range workers {
 		wg.Go(func() {
 			for obj := range next {
-				err := createOne(ctx, c, obj)
-				if err != nil {
+				if err := do(obj); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err

@@ -21,6 +21,8 @@ type floorRun struct {
 	Objects, Workers int
 	// Seconds is from the first create until the last was answered.
 	Seconds float64
+	// CPU is what each process used meanwhile.
+	CPU cpuUse
 }
 
 // generated is convert's Gateways and VirtualServices, grouped by name:
@@ -76,6 +78,7 @@ func (b *bench) floorWrites(ctx context.Context, want, except map[string][]clien
 			}
 		})
 	}
+	cpu := b.sampleCPU(ctx)
 	t0 := time.Now()
 	for _, k := range keys {
 		r.Objects += len(want[k])
@@ -87,6 +90,7 @@ func (b *bench) floorWrites(ctx context.Context, want, except map[string][]clien
 	close(next)
 	wg.Wait()
 	r.Seconds = time.Since(t0).Seconds()
+	r.CPU = cpu.until(time.Now())
 	if firstErr != nil {
 		return r, firstErr
 	}

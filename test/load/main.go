@@ -55,6 +55,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -117,7 +118,7 @@ func main() {
 	flag.StringVar(&conc, "concurrency", conc, "comma-separated concurrencies of the admission runs")
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON instead of a table")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
-	flag.StringVar(&o.profile, "profile", "", "folder to write the webhook process's CPU profiles of the direct runs at -n, and both processes' heap profiles, into")
+	flag.StringVar(&o.profile, "profile", "", "folder to write the webhook process's CPU profiles of the direct runs at -n, the reconcilers' and kube-apiserver's of the live convergence, and both serve processes' heap profiles, into")
 	flag.BoolVar(&o.keep, "keep", false, "keep the logs of serve and the floor, and say where")
 	flag.Func("serve-env", "`NAME=VALUE` in the environment of both serve processes, after the install manifests' (GOMEMLIMIT=off runs without their memory limit; repeatable)", func(v string) error {
 		if !strings.Contains(v, "=") {
@@ -509,6 +510,8 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	logf("creating %d Ingresses on %d hosts, 8 at a time", o.converge, conv.Hosts)
+	profiled := b.profileConvergence(ctx, 6)
+	cpu := b.sampleCPU(ctx)
 	t0 = time.Now()
 	if err := createAll(ctx, b.client, 8, ings); err != nil {
 		return err
@@ -518,8 +521,12 @@ func (b *bench) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := profiled(); err != nil {
+		return err
+	}
 	conv.LiveSeconds = d.Seconds()
-	logf("converged %.1f s after the first create", conv.LiveSeconds)
+	conv.LiveCPU = cpu.until(t0.Add(d))
+	logf("converged %.1f s after the first create; CPU seconds: %s", conv.LiveSeconds, conv.LiveCPU)
 	after, err := envtest.Desired(ctx, b.client, convert.DefaultSettings())
 	if err != nil {
 		return err
@@ -527,7 +534,7 @@ func (b *bench) run(ctx context.Context) error {
 	if conv.LiveFloor, err = b.floorWrites(ctx, generated(after), generated(before)); err != nil {
 		return err
 	}
-	logf("convergence floor: a plain client wrote the %d objects of the %d new hosts in %.1f s", conv.LiveFloor.Objects, conv.Hosts, conv.LiveFloor.Seconds)
+	logf("convergence floor: a plain client wrote the %d objects of the %d new hosts in %.1f s; CPU seconds: %s", conv.LiveFloor.Objects, conv.Hosts, conv.LiveFloor.Seconds, conv.LiveFloor.CPU)
 	if conv.Resync, err = b.resync(ctx); err != nil {
 		return err
 	}
@@ -535,6 +542,10 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.controller.stop(); err != nil {
 		return err
 	}
+	if conv.CreateAlone, err = b.createAlone(ctx, o.n, o.n+o.converge); err != nil {
+		return err
+	}
+	logf("with the reconcilers stopped, creating %d Ingresses took %.1f s; CPU seconds: %s", conv.CreateAlone.Objects, conv.CreateAlone.Seconds, conv.CreateAlone.CPU)
 	for _, obj := range []client.Object{&istionet.Gateway{}, &istionet.VirtualService{}} {
 		if err := b.client.DeleteAllOf(ctx, obj, client.InNamespace(gatewayNS), client.MatchingLabels{convert.LabelManagedBy: convert.ManagedBy}); err != nil {
 			return err
@@ -633,6 +644,46 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	b.rep.Cluster = b.census(ctx)
 	return nil
+}
+
+// createAlone times creating fixtures [from, to), their Ingresses 8 at a
+// time through the webhooks as the live convergence creates its own, while
+// the reconcilers are stopped; then deletes them all again. It is the part
+// of the live convergence that the plain writer does not do: on a machine
+// whose CPUs the API server fills, the two take about the sum of their
+// times together.
+func (b *bench) createAlone(ctx context.Context, from, to int) (floorRun, error) {
+	pre, ings := fixtures(from, to)
+	if err := createAll(ctx, b.client, 16, pre); err != nil {
+		return floorRun{}, err
+	}
+	cpu := b.sampleCPU(ctx)
+	t0 := time.Now()
+	if err := createAll(ctx, b.client, 8, ings); err != nil {
+		return floorRun{}, err
+	}
+	r := floorRun{Objects: len(ings), Workers: 8, Seconds: time.Since(t0).Seconds(), CPU: cpu.until(time.Now())}
+	return r, deleteAll(ctx, b.client, 16, append(ings, pre...))
+}
+
+// profileConvergence, with -profile, profiles the CPU of the reconcilers'
+// process and of kube-apiserver for the given seconds, in the background;
+// the returned function waits for both and writes them.
+func (b *bench) profileConvergence(ctx context.Context, seconds int) func() error {
+	if b.o.profile == "" {
+		return func() error { return nil }
+	}
+	controller := b.controller.cpuProfile(filepath.Join(b.o.profile, "controller-converge.pprof"), seconds)
+	api := make(chan error, 1)
+	go func() {
+		raw, err := b.api.cs.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").
+			Param("seconds", strconv.Itoa(seconds)).DoRaw(ctx)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(b.o.profile, "apiserver-converge.pprof"), raw, 0o644)
+		}
+		api <- err
+	}()
+	return func() error { return errors.Join(controller(), <-api) }
 }
 
 // converged computes what convert makes of the cluster now and waits for

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"text/tabwriter"
 )
 
@@ -85,11 +86,26 @@ type convergence struct {
 	// ColdSeconds is the same from the start of a reconcilers' process that
 	// found none of the generated objects.
 	ColdSeconds float64
+	// LiveCPU is the CPU time each process used from the first create to
+	// the moment of LiveSeconds.
+	LiveCPU cpuUse
+	// CreateAlone is creating as many other Ingresses the same way with
+	// the reconcilers stopped (see createAlone).
+	CreateAlone floorRun
 	// LiveFloor is a plain API client writing the objects of the Hosts
 	// new hosts, ColdFloor all the cluster's objects (see floorWrites).
 	LiveFloor, ColdFloor floorRun
 	// Resync restarts the reconcilers on the converged cluster.
 	Resync resync
+}
+
+// VsBothFloors returns the live convergence time as a ratio to the plain
+// writer's time plus the time of creating as many Ingresses alone.
+func (c convergence) VsBothFloors() float64 {
+	if both := c.LiveFloor.Seconds + c.CreateAlone.Seconds; both > 0 {
+		return c.LiveSeconds / both
+	}
+	return 0
 }
 
 // VsFloor returns the convergence times as ratios to their floors'.
@@ -195,7 +211,8 @@ func (r *report) evaluate() {
 	c := r.Convergence
 	live, cold := c.VsFloor()
 	add(fmt.Sprintf("%d Ingresses converge within 1.5x the plain writer's time (created while the reconcilers run)", c.Ingresses), live > 0 && live <= 1.5,
-		"%.1f s after the first create (creating took %.1f s), the writer %.1f s: %.3fx", c.LiveSeconds, c.CreateSeconds, c.LiveFloor.Seconds, live)
+		"%.1f s after the first create (creating took %.1f s), the writer %.1f s: %.3fx (the writer plus creating alone, %.1f s: %.2fx)",
+		c.LiveSeconds, c.CreateSeconds, c.LiveFloor.Seconds, live, c.LiveFloor.Seconds+c.CreateAlone.Seconds, c.VsBothFloors())
 	add(fmt.Sprintf("%d Ingresses converge within 2x the plain writer's time (cold start)", c.ClusterIngresses), cold > 0 && cold <= 2,
 		"%.1f s after the reconcilers started, the writer %.1f s: %.3fx", c.ColdSeconds, c.ColdFloor.Seconds, cold)
 	add(fmt.Sprintf("resync of %d converged Ingresses makes 0 writes", c.Resync.Ingresses), c.Resync.Writes == 0, "%d writes", c.Resync.Writes)
@@ -270,6 +287,9 @@ func (r *report) print(out io.Writer) error {
 	live, cold := c.VsFloor()
 	p("created while the reconcilers run\tcreated in %.1f s (8 at a time, through the webhooks); every Gateway and VirtualService equal to convert's %.1f s after the first create", c.CreateSeconds, c.LiveSeconds)
 	p("  its floor\ta plain API client creates the same %d objects, %d at a time, in %.1f s: convergence took %.2fx", c.LiveFloor.Objects, c.LiveFloor.Workers, c.LiveFloor.Seconds, live)
+	p("  CPU seconds\t%s, live; %s, its floor (%d CPUs)", c.LiveCPU, c.LiveFloor.CPU, runtime.NumCPU())
+	p("  creating alone\tthe same number of other Ingresses, %d at a time through the webhooks, the reconcilers stopped: %.1f s; CPU seconds %s", c.CreateAlone.Workers, c.CreateAlone.Seconds, c.CreateAlone.CPU)
+	p("  both floors\tthe writer's time plus creating alone, %.1f s: convergence took %.2fx", c.LiveFloor.Seconds+c.CreateAlone.Seconds, c.VsBothFloors())
 	p("cold start\tnone of the generated objects present; all equal to convert's %.1f s after the reconcilers started", c.ColdSeconds)
 	p("  its floor\ta plain API client creates the same %d objects, %d at a time, in %.1f s: convergence took %.2fx", c.ColdFloor.Objects, c.ColdFloor.Workers, c.ColdFloor.Seconds, cold)
 	p("resync of %d Ingresses\tfresh reconcilers on the converged cluster: %d Ingress and %d host keys reconciled %.1f s after start; %d write calls", c.Resync.Ingresses, c.Resync.Ingresses, c.Resync.Hosts, c.Resync.Seconds, c.Resync.Writes)
