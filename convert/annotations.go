@@ -202,6 +202,7 @@ func (s Settings) checkAnnotations(ing *networkingv1.Ingress, d *Diagnostics) {
 			d.warn(annotationField(k), "ignored by Istio%s: under ingress-nginx this annotation %s; under Istio, %s; equivalent: %s", with(companions(keys, e)), e.Nginx, e.Difference, e.Istio)
 		}
 	}
+	warnPlainHTTP(ing, keys, d)
 	for _, g := range others {
 		f, what := field.NewPath("metadata", "annotations"), "annotations "+strings.Join(g.keys, ", ")
 		if len(g.keys) == 1 {
@@ -209,6 +210,36 @@ func (s Settings) checkAnnotations(ing *networkingv1.Ingress, d *Diagnostics) {
 		}
 		d.warn(f, "ignored by Istio: %s of %s, which does not serve this Ingress; %s; if any restricted access (authentication, client addresses), this Ingress is served without that restriction", what, g.c.name, g.c.hint)
 	}
+}
+
+// warnPlainHTTP warns an Ingress that comes from ingress-nginx (keys, its
+// annotations of other controllers, has one of nginx's) that its hosts
+// with a tls entry are now served over plain HTTP too: ingress-nginx
+// redirects them to HTTPS unless ssl-redirect says "false", Istio only
+// when it says "true", and nothing else would tell. Setting ssl-redirect
+// or force-ssl-redirect either way says which is meant, and ends the
+// warning; with ssl-passthrough the gateway terminates no TLS (its own
+// checks say what that serves).
+func warnPlainHTTP(ing *networkingv1.Ingress, keys []string, d *Diagnostics) {
+	if !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, NginxPrefix) }) {
+		return
+	}
+	for _, name := range []string{"ssl-redirect", "force-ssl-redirect", "ssl-passthrough"} {
+		if _, set := ing.Annotations[NginxPrefix+name]; set {
+			return
+		}
+	}
+	tls := TLSHosts(ing)
+	var hosts []string
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP != nil && slices.Contains(tls, r.Host) && !slices.Contains(hosts, r.Host) {
+			hosts = append(hosts, r.Host)
+		}
+	}
+	if len(hosts) == 0 {
+		return
+	}
+	d.warn(annotationField(NginxPrefix+"ssl-redirect"), "not set: ingress-nginx redirects plain HTTP to HTTPS (308) by default on a host with a tls entry, here %s; Istio does not, so this Ingress's routes are now also served over plain HTTP; set it to \"true\" to keep the redirect, or to \"false\" if plain HTTP is meant", strings.Join(hosts, ", "))
 }
 
 // refuse answers refused annotation e at key, with the keys of the

@@ -369,3 +369,54 @@ func TestRefusedIngressIsNotServed(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainHTTPWarning: an Ingress that comes from ingress-nginx (it has
+// nginx annotations) and has a tls entry for a host of its rules is warned
+// that plain HTTP is no longer redirected, unless it says which it means.
+func TestPlainHTTPWarning(t *testing.T) {
+	tls := func(hosts ...string) []networkingv1.IngressTLS {
+		return []networkingv1.IngressTLS{{Hosts: hosts, SecretName: "web-cert"}}
+	}
+	tests := []struct {
+		name string
+		anns map[string]string
+		tls  []networkingv1.IngressTLS
+		want bool
+	}{
+		{"nginx annotations and a tls entry for the host", nginx("proxy-read-timeout", "60"), tls("web.example.com"), true},
+		{"a tls entry without hosts covers the rule without host only", nginx("proxy-read-timeout", "60"), tls(), false},
+		{"ssl-redirect true", nginx("proxy-read-timeout", "60", "ssl-redirect", "true"), tls("web.example.com"), false},
+		{"ssl-redirect false: plain HTTP is meant", nginx("ssl-redirect", "false"), tls("web.example.com"), false},
+		{"force-ssl-redirect", nginx("force-ssl-redirect", "true"), tls("web.example.com"), false},
+		{"no nginx annotation: never under ingress-nginx", map[string]string{"app.kubernetes.io/name": "web"}, tls("web.example.com"), false},
+		{"no tls entry", nginx("proxy-read-timeout", "60"), nil, false},
+		{"a tls entry for another host only", nginx("proxy-read-timeout", "60"), tls("other.example.com"), false},
+	}
+	s := convert.DefaultSettings()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ing := annotated(tt.anns)
+			ing.Spec.TLS = tt.tls
+			ix := convert.NewIndex(convert.Snapshot{Credentials: convert.StaticCredentials{Secrets: map[string]bool{"web-cert": true}}})
+			d := s.Validate(ing, ix)
+			var got []string
+			for _, w := range d.Warnings {
+				if w.Field == annotationKey("ssl-redirect") {
+					got = append(got, w.Message)
+				}
+			}
+			switch {
+			case tt.want && len(got) != 1:
+				t.Fatalf("warnings on ssl-redirect: %q, want one; all: %v", got, messagesInOrder(d))
+			case !tt.want && len(got) != 0:
+				t.Fatalf("warned: %q", got)
+			case tt.want:
+				for _, says := range []string{"not set", "redirects plain HTTP to HTTPS (308) by default", "web.example.com", "now also served over plain HTTP", `set it to "true"`, `"false" if plain HTTP is meant`} {
+					if !strings.Contains(got[0], says) {
+						t.Errorf("warning %q does not say %q", got[0], says)
+					}
+				}
+			}
+		})
+	}
+}
