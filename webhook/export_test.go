@@ -11,7 +11,7 @@ import (
 // default byte limit and the given read timeout, and a function that says
 // how many bytes the gate holds.
 func GatedValidator(c convert.View, readTimeout time.Duration) (http.Handler, func() int64) {
-	g := &gate{limit: MaxBytesInFlight, readTimeout: readTimeout}
+	g := newGate(MaxBytesInFlight, readTimeout)
 	return newReviewHandler(webhookValidate, NewValidator(convert.DefaultSettings(), c), g), func() int64 {
 		g.mu.Lock()
 		defer g.mu.Unlock()

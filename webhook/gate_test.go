@@ -9,14 +9,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/webhook"
 )
 
@@ -168,4 +171,119 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("waited 5s for %s", what)
+}
+
+// gatedView is a cluster whose host lookups report the host on entered
+// and, but for the host free, wait until release is closed: a review
+// stays in its judging for as long as the test wants.
+type gatedView struct {
+	*convert.Index
+	free    string
+	entered chan string
+	release chan struct{}
+}
+
+func (v gatedView) HostIngresses(host string) []*networkingv1.Ingress {
+	v.entered <- host
+	if host != v.free {
+		<-v.release
+	}
+	return v.Index.HostIngresses(host)
+}
+
+// TestLargeReviewsAreJudgedOneAtATime: while a review of over 1 MiB is
+// decoded and judged, a second one waits for its turn, and an ordinary
+// review is judged at once.
+func TestLargeReviewsAreJudgedOneAtATime(t *testing.T) {
+	v := gatedView{Index: cluster(), free: "small.example.com", entered: make(chan string, 1024), release: make(chan struct{})}
+	h, used := webhook.GatedValidator(v, webhook.ReadTimeout)
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	var released sync.Once
+	release := func() { released.Do(func() { close(v.release) }) }
+	t.Cleanup(release) // before srv.Close, which waits for the held reviews
+	body := func(host string, paths int) []byte {
+		ing := ingress(t, seed, func(ing *networkingv1.Ingress) {
+			ing.Spec.Rules[0].Host = host
+			p := ing.Spec.Rules[0].HTTP.Paths[0]
+			for i := 1; i < paths; i++ {
+				p.Path = fmt.Sprintf("/status/%06d", i)
+				ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, p)
+			}
+		})
+		req := request(t, admissionv1.Create, ing)
+		b, err := json.Marshal(admissionv1.AdmissionReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: &req.AdmissionRequest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	large := map[string][]byte{"a.example.com": body("a.example.com", 12000), "b.example.com": body("b.example.com", 12000)}
+	for host, b := range large {
+		if len(b) < 1<<20 {
+			t.Fatalf("the review for %s has %d bytes; the test needs over 1 MiB", host, len(b))
+		}
+	}
+	answered := make(chan string, 3)
+	post := func(host string, b []byte) {
+		resp, err := srv.Client().Post(srv.URL, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Error(err)
+			answered <- host
+			return
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(out), `"uid"`) {
+			t.Errorf("%s: answered %d %s", host, resp.StatusCode, out)
+		}
+		answered <- host
+	}
+	// enters waits until the review for want is judged; a review judges
+	// its host more than once, and notYet must not be judged before it.
+	enters := func(want string, notYet ...string) {
+		t.Helper()
+		for {
+			select {
+			case got := <-v.entered:
+				if slices.Contains(notYet, got) {
+					t.Fatalf("the review for %s is judged before the one for %s", got, want)
+				}
+				if got == want {
+					return
+				}
+			case <-time.After(time.Minute): // a hang fails the test instead of blocking it
+				t.Fatalf("the review for %s is never judged", want)
+			}
+		}
+	}
+
+	go post("a.example.com", large["a.example.com"])
+	enters("a.example.com")
+	go post("b.example.com", large["b.example.com"])
+	// b's bytes are held once its request has been admitted to reading.
+	waitFor(t, "the second large review to be read", func() bool { return used() >= int64(len(large["a.example.com"])+len(large["b.example.com"])) })
+	go post("small.example.com", body("small.example.com", 1))
+	enters("small.example.com", "b.example.com") // judged while a holds the turn
+	if got := <-answered; got != "small.example.com" {
+		t.Fatalf("%s was answered first; want the ordinary review", got)
+	}
+	// Without turns, b would be judged moments after it was read.
+	for wait := time.After(2 * time.Second); ; {
+		select {
+		case got := <-v.entered:
+			if got == "b.example.com" {
+				t.Fatal("the second large review is judged while the first holds its turn")
+			}
+			continue
+		case <-wait:
+		}
+		break
+	}
+	release()
+	enters("b.example.com") // only now: after a's turn ended
+	for range 2 {
+		<-answered
+	}
 }

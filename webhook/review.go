@@ -95,7 +95,11 @@ func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req admission.Request
 	var ing *networkingv1.Ingress
 	if refused == nil {
-		req, ing, refused = h.read(r)
+		var done func()
+		req, ing, done, refused = h.read(r)
+		if done != nil {
+			defer done()
+		}
 	}
 	var resp admission.Response
 	if refused != nil {
@@ -144,10 +148,12 @@ var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 const maxPooledBody = 1 << 20
 
 // read returns the admission request in r's body, with its Ingress when
-// it was decoded in the same pass, or why there is none.
-func (h *reviewHandler) read(r *http.Request) (admission.Request, *networkingv1.Ingress, *refusal) {
+// it was decoded in the same pass, or why there is none. Once the body is
+// read, it waits for its turn to be decoded and judged (gate.turn); done,
+// when not nil, ends that turn once the answer is written.
+func (h *reviewHandler) read(r *http.Request) (_ admission.Request, _ *networkingv1.Ingress, done func(), _ *refusal) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, "request body is empty"}
+		return admission.Request{}, nil, nil, &refusal{http.StatusBadRequest, reasonBadReview, "request body is empty"}
 	}
 	defer r.Body.Close()
 	buf := bodies.Get().(*bytes.Buffer)
@@ -158,20 +164,24 @@ func (h *reviewHandler) read(r *http.Request) (admission.Request, *networkingv1.
 		}
 	}()
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxRequestBytes+1)); err != nil {
-		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, "reading the request body: " + err.Error()}
+		return admission.Request{}, nil, nil, &refusal{http.StatusBadRequest, reasonBadReview, "reading the request body: " + err.Error()}
 	}
 	body := buf.Bytes()
 	if len(body) > MaxRequestBytes {
-		return admission.Request{}, nil, &refusal{http.StatusRequestEntityTooLarge, reasonBadReview, tooLarge}
+		return admission.Request{}, nil, nil, &refusal{http.StatusRequestEntityTooLarge, reasonBadReview, tooLarge}
+	}
+	done, ok := h.gate.turn(r.Context(), len(body))
+	if !ok {
+		return admission.Request{}, nil, nil, &refusal{http.StatusTooManyRequests, reasonBusy, "the request ended while it waited for another large review to be judged"}
 	}
 	review, ing, err := decodeReviewAndIngress(body)
 	if err != nil {
-		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, err.Error()}
+		return admission.Request{}, nil, done, &refusal{http.StatusBadRequest, reasonBadReview, err.Error()}
 	}
 	if review.Request == nil {
-		return admission.Request{}, nil, &refusal{http.StatusBadRequest, reasonBadReview, "the AdmissionReview has no request"}
+		return admission.Request{}, nil, done, &refusal{http.StatusBadRequest, reasonBadReview, "the AdmissionReview has no request"}
 	}
-	return admission.Request{AdmissionRequest: *review.Request}, ing, nil
+	return admission.Request{AdmissionRequest: *review.Request}, ing, done, nil
 }
 
 // ingressReview is an AdmissionReview whose request.object is read

@@ -73,7 +73,7 @@ func Register(mgr manager.Manager, settings convert.Settings, cluster convert.Vi
 // Handlers returns the HTTP handlers of the mutating and validating
 // webhooks by path (MutatePath, ValidatePath), as Register serves them.
 func Handlers(settings convert.Settings, cluster convert.View) map[string]http.Handler {
-	g := &gate{limit: MaxBytesInFlight, readTimeout: ReadTimeout}
+	g := newGate(MaxBytesInFlight, ReadTimeout)
 	return map[string]http.Handler{
 		MutatePath:   newReviewHandler(webhookMutate, NewMutator(settings, cluster), g),
 		ValidatePath: newReviewHandler(webhookValidate, NewValidator(settings, cluster), g),
