@@ -34,10 +34,11 @@ type gate struct {
 	limit       int64         // MaxBytesInFlight
 	readTimeout time.Duration // ReadTimeout
 	// large holds a token while a large body is decoded and judged: the
-	// CPU time of that grows with the body (a review of 16,000 paths takes
-	// tens of milliseconds), and two at a time took both CPUs of a
-	// 2-CPU webhook from the ordinary reviews, whose p99 rose from about
-	// 10 to 70 ms (test/load's hostile tenant).
+	// CPU time of that grows with the body (under test/load's hostile
+	// tenant, a review of 16,000 paths took about a quarter of a CPU
+	// second with the collections it caused), and two at a time took both
+	// CPUs of a 2-CPU webhook from the ordinary reviews (their p99: 70 ms
+	// then, 51 to 52 ms one at a time; README, Performance).
 	large chan struct{}
 
 	mu   sync.Mutex

@@ -28,7 +28,7 @@ func (u cpuUse) Total() float64 {
 	return u.APIServer + u.Etcd + u.Webhook + u.Controller + u.Load
 }
 
-// cpuSampler reads the CPU time of the run's processes every interval, so
+// cpuSampler reads the CPU time of the run's processes every 50 ms, so
 // that a measurement whose end is known only afterwards (the last change
 // that made the generated objects converge) can be charged up to then.
 type cpuSampler struct {
