@@ -648,12 +648,11 @@ func (b *bench) run(ctx context.Context) error {
 
 // createAlone times creating fixtures [from, to), their Ingresses 8 at a
 // time through the webhooks as the live convergence creates its own, while
-// the reconcilers are stopped; then deletes them all again. from must be
-// where the cluster's fixtures end: an Ingress's TLS Secret is one of the
-// fixtures before it. It is the part
+// the reconcilers are stopped; then deletes them all again. It is the part
 // of the live convergence that the plain writer does not do: on a machine
 // whose CPUs the API server fills, the two take about the sum of their
-// times together.
+// times together. from must be where the cluster's fixtures end: an
+// Ingress's TLS Secret is one of the fixtures before it.
 func (b *bench) createAlone(ctx context.Context, from, to int) (floorRun, error) {
 	pre, ings := fixtures(from, to)
 	if err := createAll(ctx, b.client, 16, pre); err != nil {
