@@ -73,6 +73,24 @@ func AnnotationAnswer(key string) (Answer, bool) {
 	return "", false
 }
 
+// AnnotationAnswerOn is AnnotationAnswer for key on an Ingress whose
+// annotations are on, as admission answers it there: a refused
+// ingress-nginx annotation that only modifies another
+// (NginxAnnotation.With) that on lacks did nothing under ingress-nginx
+// either, and is only warned of as ignored.
+func AnnotationAnswerOn(key string, on map[string]string) (Answer, bool) {
+	a, ok := AnnotationAnswer(key)
+	if a != Refused {
+		return a, ok
+	}
+	if e, known := lookupNginx(strings.TrimPrefix(key, NginxPrefix)); known && e.With != "" {
+		if _, head := on[NginxPrefix+e.With]; !head {
+			return Ignored, true
+		}
+	}
+	return a, ok
+}
+
 // AcceptAnnotation lets an Ingress's author accept refused ingress-nginx
 // annotations knowingly: a comma-separated list of their names, without
 // NginxPrefix, such as "auth-url,configuration-snippet". Each accepted

@@ -420,3 +420,27 @@ func TestPlainHTTPWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestAnnotationAnswerOn: a refused annotation that only modifies another
+// is ignored on an Ingress without that one, as admission warns it.
+func TestAnnotationAnswerOn(t *testing.T) {
+	signin, url := convert.NginxPrefix+"auth-signin", convert.NginxPrefix+"auth-url"
+	for _, tt := range []struct {
+		key  string
+		on   map[string]string
+		want convert.Answer
+	}{
+		{signin, nginx("auth-signin", "x"), convert.Ignored},
+		{signin, nginx("auth-signin", "x", "auth-url", "y"), convert.Refused},
+		{url, nginx("auth-url", "y"), convert.Refused},
+		{convert.NginxPrefix + "rewrite-target", nginx("rewrite-target", "/"), convert.Translated},
+		{convert.NginxPrefix + "proxy-body-size", nil, convert.Ignored},
+	} {
+		if got, ok := convert.AnnotationAnswerOn(tt.key, tt.on); got != tt.want || !ok {
+			t.Errorf("AnnotationAnswerOn(%q, %v) = %q, %v; want %q", tt.key, tt.on, got, ok, tt.want)
+		}
+	}
+	if got, ok := convert.AnnotationAnswerOn("app.kubernetes.io/name", nil); ok {
+		t.Errorf("an annotation of no controller answered %q", got)
+	}
+}

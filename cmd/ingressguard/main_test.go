@@ -740,3 +740,45 @@ func TestCheckAsClassJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckReportAnswersPerIngress: the report answers an annotation as
+// admission does on each Ingress. auth-signin only modifies auth-url:
+// with it, it is refused with it; alone it did nothing under ingress-nginx
+// either and is only warned of as ignored, so the table has a row for
+// each answer.
+func TestCheckReportAnswersPerIngress(t *testing.T) {
+	ingress := func(name string, anns ...string) string {
+		m := "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: " + name + "\n  namespace: shop\n  annotations:\n    kubernetes.io/ingress.class: istio\n"
+		for i := 0; i < len(anns); i += 2 {
+			m += fmt.Sprintf("    nginx.ingress.kubernetes.io/%s: %q\n", anns[i], anns[i+1])
+		}
+		return m + "spec:\n  rules:\n  - host: " + name + ".example.com\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: web\n            port:\n              number: 80\n"
+	}
+	signin := "https://auth.example.com/oauth2/start"
+	in := ingress("guarded", "auth-url", "https://auth.example.com/oauth2/auth", "auth-signin", signin) + "---\n" + ingress("alone", "auth-signin", signin)
+	out, errOut, _ := run(t, in, "check", "-f", "-", "-o", "json")
+	var got checkReport
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout is not the report: %v\n%s%s", err, out, errOut)
+	}
+	const key = "nginx.ingress.kubernetes.io/auth-signin"
+	answers := map[string]map[string][]string{}
+	for _, ing := range got.Ingresses {
+		answers[ing.Name] = ing.Annotations
+	}
+	if g := answers["guarded"]["refused"]; !slices.Contains(g, key) {
+		t.Errorf("with auth-url: refused = %q, want it to hold auth-signin", g)
+	}
+	if g := answers["alone"]["ignored"]; !slices.Equal(g, []string{key}) || len(answers["alone"]["refused"]) != 0 {
+		t.Errorf("alone: ignored = %q, refused = %q; want auth-signin ignored only", g, answers["alone"]["refused"])
+	}
+	rows := map[string]int{}
+	for _, c := range got.Annotations {
+		if c.Annotation == key {
+			rows[c.Answer] = c.Ingresses
+		}
+	}
+	if want := map[string]int{"refused": 1, "ignored": 1}; !maps.Equal(rows, want) {
+		t.Errorf("table rows of auth-signin by answer: %v, want %v", rows, want)
+	}
+}

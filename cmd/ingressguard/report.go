@@ -34,8 +34,8 @@ type runReport struct {
 	// class treated as Istio's.
 	Ingresses []ingressReport `json:"ingresses"`
 	// Annotations counts, for each annotation of another ingress
-	// controller, the Ingresses that carry it: most Ingresses first, then
-	// by annotation.
+	// controller and each answer it got, the Ingresses that carry it: most
+	// Ingresses first, then by annotation and answer.
 	Annotations []annotationCount `json:"annotations"`
 	// NotOurs lists the Ingresses that were not checked, sorted.
 	NotOurs []objectRef `json:"notOurs"`
@@ -117,7 +117,7 @@ func newRunReport(cv converted, s convert.Settings) runReport {
 	reports := slices.Clone(cv.res.Reports)
 	sort.SliceStable(reports, func(i, j int) bool { return order[reports[i].Ingress] < order[reports[j].Ingress] })
 	r := runReport{Ingresses: make([]ingressReport, 0, len(reports)), NotOurs: make([]objectRef, 0, len(cv.res.Ignored))}
-	carriers := map[string]int{}
+	carriers := map[annotationCount]int{} // by annotation and answer
 	for _, rep := range reports {
 		ing := objects[rep.Ingress]
 		class, _ := convert.ClassOf(ing, cv.classes)
@@ -127,9 +127,9 @@ func newRunReport(cv converted, s convert.Settings) runReport {
 			Class: class, AsClass: as, Annotations: byAnswer(ing),
 			Errors: make([]problem, 0, len(rep.Errors)), Warnings: make([]problem, 0, len(rep.Warnings)),
 		}
-		for _, keys := range ir.Annotations {
+		for a, keys := range ir.Annotations {
 			for _, k := range keys {
-				carriers[k]++
+				carriers[annotationCount{Annotation: k, Answer: a}]++
 			}
 		}
 		for _, e := range rep.Errors {
@@ -144,16 +144,19 @@ func newRunReport(cv converted, s convert.Settings) runReport {
 	}
 	r.Summary.Ingresses = len(r.Ingresses)
 	r.Annotations = make([]annotationCount, 0, len(carriers))
-	for k, n := range carriers {
-		a, _ := convert.AnnotationAnswer(k)
-		r.Annotations = append(r.Annotations, annotationCount{Annotation: k, Answer: a, Ingresses: n})
+	for c, n := range carriers {
+		c.Ingresses = n
+		r.Annotations = append(r.Annotations, c)
 	}
 	sort.Slice(r.Annotations, func(i, j int) bool {
 		a, b := r.Annotations[i], r.Annotations[j]
 		if a.Ingresses != b.Ingresses {
 			return a.Ingresses > b.Ingresses
 		}
-		return a.Annotation < b.Annotation
+		if a.Annotation != b.Annotation {
+			return a.Annotation < b.Annotation
+		}
+		return a.Answer < b.Answer
 	})
 	for _, k := range cv.res.Ignored {
 		r.NotOurs = append(r.NotOurs, objectRef{Namespace: k.Namespace, Name: k.Name})
@@ -161,16 +164,16 @@ func newRunReport(cv converted, s convert.Settings) runReport {
 	return r
 }
 
-// byAnswer groups the annotations of ing that have an answer
-// (convert.AnnotationAnswer) by it, each group sorted; every answer has a
-// group, empty or not.
+// byAnswer groups the annotations of ing that have an answer there
+// (convert.AnnotationAnswerOn) by it, each group sorted; every answer has
+// a group, empty or not.
 func byAnswer(ing *networkingv1.Ingress) map[convert.Answer][]string {
 	groups := make(map[convert.Answer][]string, len(answers))
 	for _, a := range answers {
 		groups[a] = []string{}
 	}
 	for k := range ing.Annotations {
-		if a, ok := convert.AnnotationAnswer(k); ok {
+		if a, ok := convert.AnnotationAnswerOn(k, ing.Annotations); ok {
 			groups[a] = append(groups[a], k)
 		}
 	}
