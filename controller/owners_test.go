@@ -243,15 +243,13 @@ func TestForgedStampReverted(t *testing.T) {
 		vs.Spec.Http[0].Route[0].Destination.Host = "hijacked.web.svc.cluster.local"
 		vs.Annotations["ingressguard.io/spec-generation"] = fmt.Sprint(vs.Generation + 1)
 		vs.Annotations["ingressguard.io/spec-digest"] = digest
+		// The answer to the update is the forged object; a read after it
+		// could already find the running reconciler's revert.
 		if err := env.Client.Update(ctx, vs); err != nil {
 			t.Fatal(err)
 		}
-		got := &istionet.VirtualService{}
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(vs), got); err != nil {
-			t.Fatal(err)
-		}
-		if s := got.Annotations["ingressguard.io/spec-generation"]; s != fmt.Sprint(got.Generation) {
-			t.Fatalf("the forged spec-generation %s is not the new generation %d", s, got.Generation)
+		if s := vs.Annotations["ingressguard.io/spec-generation"]; s != fmt.Sprint(vs.Generation) {
+			t.Fatalf("the forged spec-generation %s is not the new generation %d", s, vs.Generation)
 		}
 	}
 	forge()
