@@ -60,8 +60,9 @@ type Options struct {
 }
 
 // DefaultWorkers is how many keys the host and destination reconcilers
-// each work on at once by default. Keys never share an object (an Ingress has its events and
-// status, a host its Gateway and VirtualService) and a reconcile spends
+// each work on at once by default. Keys never share an object (an
+// Ingress has its events and status, a host its Gateway and
+// VirtualService) and a reconcile spends
 // most of its time waiting for the API server to answer its writes, so
 // one worker bounds convergence by write latency. The load program
 // (test/load) measures convergence; more workers than four gained nothing

@@ -147,30 +147,31 @@ func slimIngress(in any) (any, error) {
 	if !ok {
 		return in, nil
 	}
-	kept := 0
-	for k := range ing.Annotations {
-		if cachedAnnotation(k) {
-			kept++
-		}
-	}
+	kept := countKept(ing.Annotations)
 	if ing.Labels == nil && ing.ManagedFields == nil && ing.OwnerReferences == nil && ing.Finalizers == nil && kept == len(ing.Annotations) {
 		return ing, nil
 	}
 	m := slimMeta(ing.ObjectMeta)
 	m.Generation, m.CreationTimestamp, m.DeletionTimestamp = ing.Generation, ing.CreationTimestamp, ing.DeletionTimestamp
-	m.Annotations = keptAnnotations(ing.Annotations)
+	m.Annotations = keptAnnotations(ing.Annotations, kept)
 	return &networkingv1.Ingress{TypeMeta: ing.TypeMeta, ObjectMeta: m, Spec: ing.Spec, Status: ing.Status}, nil
 }
 
-// keptAnnotations returns the annotations of an Ingress that the cache
-// keeps (cachedAnnotation), nil for none.
-func keptAnnotations(in map[string]string) map[string]string {
+// countKept counts the annotations of an Ingress that the cache keeps
+// (cachedAnnotation).
+func countKept(in map[string]string) int {
 	kept := 0
 	for k := range in {
 		if cachedAnnotation(k) {
 			kept++
 		}
 	}
+	return kept
+}
+
+// keptAnnotations returns the annotations of an Ingress that the cache
+// keeps, of which there are kept (countKept); nil for none.
+func keptAnnotations(in map[string]string, kept int) map[string]string {
 	if kept == 0 {
 		return nil
 	}

@@ -48,7 +48,7 @@ func packIngress(in any) (any, error) {
 		ObjectMeta: metav1.ObjectMeta{
 			Name: ing.Name, Namespace: ing.Namespace,
 			CreationTimestamp: ing.CreationTimestamp, DeletionTimestamp: ing.DeletionTimestamp,
-			Annotations: keptAnnotations(ing.Annotations),
+			Annotations: keptAnnotations(ing.Annotations, countKept(ing.Annotations)),
 		},
 		Spec: ing.Spec,
 	}
