@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
@@ -93,6 +94,10 @@ type writer struct {
 	// wrote maps a generated object ("kind/name") to what this process
 	// last wrote of it (*written), until the cache shows that.
 	wrote sync.Map
+	// writing maps a generated object ("kind/name") to a channel closed
+	// once the write of it in flight has its answer, and wrote has what
+	// it returned (see echo).
+	writing sync.Map
 	// blocked maps a generated object ("kind/name") that holds the name of
 	// a host without being its object to that host's work key, so that a
 	// change of the object reconciles the host again (see mapper).
@@ -223,12 +228,16 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 	into := emptyLike(desired) // not cached: the cache's own copy
 	into.SetNamespace(key.Namespace)
 	into.SetName(key.Name)
-	err = w.client.Patch(ctx, into, patch, client.FieldOwner(FieldOwner))
+	err = w.send(kind+"/"+desired.GetName(), func() error {
+		return w.client.Patch(ctx, into, patch, client.FieldOwner(FieldOwner))
+	}, func() *written {
+		if into.GetResourceVersion() == version {
+			return nil // nothing changed, and no event comes
+		}
+		return writtenOf(version, into, desired)
+	})
 	switch {
 	case err == nil:
-		if into.GetResourceVersion() != version { // else nothing changed, and no event comes
-			w.wrote.Store(kind+"/"+desired.GetName(), writtenOf(version, into, desired))
-		}
 		return nil
 	case apierrors.IsNotFound(err) && !found:
 		w.wrote.Delete(kind + "/" + desired.GetName()) // deleted since it was written
@@ -285,9 +294,51 @@ func (w *writer) lastWrite(kind, name, host string) *written {
 // Ingresses: reconciling its key again would find nothing to do. It
 // forgets that write, so that a later event of the same version (a
 // resync, a delete) reconciles the key.
+//
+// The API server can send a write's event before the writer has read
+// its answer, and a busy process may handle the event first. So while a
+// write of the object is in flight, echo waits for its answer, up to
+// echoWait; after that the event counts as another's, and the key is
+// reconciled again, which is safe. Without the wait, such an event
+// reconciled the host again while the cache lacked the host's other
+// object, which was then patched to what it already was (one in three
+// runs of TestAPICallsPerChange on a loaded 2-core machine).
 func (w *writer) echo(kind string, o client.Object) bool {
-	v, ok := w.wrote.Load(kind + "/" + o.GetName())
-	return ok && v.(*written).version == o.GetResourceVersion() && w.wrote.CompareAndDelete(kind+"/"+o.GetName(), v)
+	key := kind + "/" + o.GetName()
+	if answered, ok := w.writing.Load(key); ok {
+		t := time.NewTimer(echoWait)
+		select {
+		case <-answered.(chan struct{}):
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	v, ok := w.wrote.Load(key)
+	return ok && v.(*written).version == o.GetResourceVersion() && w.wrote.CompareAndDelete(key, v)
+}
+
+// echoWait bounds how long echo waits for a write's answer: it holds up
+// the handling of every event of that kind in the meantime.
+const echoWait = time.Second
+
+// send makes one write of the object ("kind/name"), marked as in flight
+// for echo until its answer is in; when the write succeeds, what got
+// returns (nil: nothing changed) is stored in wrote first.
+func (w *writer) send(key string, write func() error, got func() *written) error {
+	answered := make(chan struct{})
+	w.writing.Store(key, answered)
+	defer func() {
+		w.writing.CompareAndDelete(key, answered)
+		close(answered)
+	}()
+	err := write()
+	if err != nil {
+		return err
+	}
+	if wr := got(); wr != nil {
+		w.wrote.Store(key, wr)
+	}
+	return nil
 }
 
 // create creates desired, which the cache does not hold. A create cannot
@@ -299,10 +350,9 @@ func (w *writer) create(ctx context.Context, desired client.Object, sources []*n
 	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
 	host := desired.GetAnnotations()[convert.AnnotationHost]
 	log.FromContext(ctx).Info("creating", "kind", kind, "name", desired.GetName())
-	err := w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
-	if err == nil {
-		w.wrote.Store(kind+"/"+desired.GetName(), writtenOf("", desired, desired))
-	}
+	err := w.send(kind+"/"+desired.GetName(), func() error {
+		return w.client.Create(ctx, desired, client.FieldOwner(FieldOwner))
+	}, func() *written { return writtenOf("", desired, desired) })
 	if !apierrors.IsAlreadyExists(err) {
 		w.blocked.Delete(kind + "/" + desired.GetName())
 		return w.refused(desired, sources, err)
@@ -332,10 +382,9 @@ func (w *writer) update(ctx context.Context, live, desired client.Object, source
 	proto.Merge(specOf(live), specOf(desired))
 	kind, before := gvkOf(desired).Kind, live.GetResourceVersion()
 	log.FromContext(ctx).Info("updating", "kind", kind, "name", desired.GetName())
-	err := w.client.Update(ctx, live, client.FieldOwner(FieldOwner))
-	if err == nil {
-		w.wrote.Store(kind+"/"+desired.GetName(), writtenOf(before, live, desired))
-	}
+	err := w.send(kind+"/"+desired.GetName(), func() error {
+		return w.client.Update(ctx, live, client.FieldOwner(FieldOwner))
+	}, func() *written { return writtenOf(before, live, desired) })
 	return w.refused(desired, sources, err)
 }
 
