@@ -323,6 +323,9 @@ func (b *bench) start(ctx context.Context, floorBin string) error {
 	b.apiPID = childNamed("kube-apiserver")
 	cfg := rest.CopyConfig(b.env.Config)
 	cfg.QPS = -1 // no client-side rate limit: the API server's fairness is the limit
+	// The load program shares the machine under test: no compressing of
+	// its watches by the API server, nor decompressing here.
+	cfg.DisableCompression = true
 	if b.client, err = client.New(cfg, client.Options{Scheme: b.env.Scheme}); err != nil {
 		return err
 	}
@@ -335,7 +338,7 @@ func (b *bench) start(ctx context.Context, floorBin string) error {
 	b.direct = direct{ca: wio.LocalServingCAData}
 	tctx, cancel := context.WithCancel(ctx)
 	b.stopTracker = cancel
-	if b.tracker, err = newTracker(tctx, cfg, b.env.Scheme); err != nil {
+	if b.tracker, err = newTracker(tctx, cfg, b.env.Scheme, b.client); err != nil {
 		return err
 	}
 	b.floor, err = startProc("floor", filepath.Join(b.tmp, "floor.log"), floorBin,
@@ -552,9 +555,8 @@ func (b *bench) run(ctx context.Context) error {
 		}
 	}
 	if err := b.floor.waitFor(ctx, "seeing the generated objects deleted", time.Minute, func() bool {
-		var gws istionet.GatewayList
-		var vss istionet.VirtualServiceList
-		return b.tracker.cache.List(ctx, &gws) == nil && b.tracker.cache.List(ctx, &vss) == nil && len(gws.Items)+len(vss.Items) == 0
+		n, err := b.tracker.count(ctx)
+		return err == nil && n == 0
 	}); err != nil {
 		return err
 	}
