@@ -301,7 +301,7 @@ func (w *writer) lastWrite(kind, name, host string) *written {
 // echoWait; after that the event counts as another's, and the key is
 // reconciled again, which is safe. Without the wait, such an event
 // reconciled the host again while the cache lacked the host's other
-// object, which was then patched to what it already was (one in three
+// object, which was then patched to what it already was (in 1 of 3 to 6
 // runs of TestAPICallsPerChange on a loaded 2-core machine).
 func (w *writer) echo(kind string, o client.Object) bool {
 	key := kind + "/" + o.GetName()
