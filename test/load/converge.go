@@ -93,22 +93,27 @@ func (t *tracker) lastChange() time.Time {
 	return t.last
 }
 
-// count is how many generated objects the tracker's watches hold.
-func (t *tracker) count(ctx context.Context) (int, error) {
-	n := 0
+// seen maps each generated object the tracker's watches hold ("kind/name")
+// to its resourceVersion.
+func (t *tracker) seen(ctx context.Context) (map[string]string, error) {
+	versions := map[string]string{}
 	for _, kind := range generatedKinds {
 		list := &metav1.PartialObjectMetadataList{}
 		list.SetGroupVersionKind(kind.GroupVersion().WithKind(kind.Kind + "List"))
 		if err := t.cache.List(ctx, list); err != nil {
-			return 0, err
+			return nil, err
 		}
-		n += len(list.Items)
+		for _, o := range list.Items {
+			versions[kind.Kind+"/"+o.Name] = o.ResourceVersion
+		}
 	}
-	return n, nil
+	return versions, nil
 }
 
 // differences counts the generated objects that are missing, differ from
 // want in labels, annotations or spec, or are not in want, with an example.
+// An object the watches have not seen as listed counts too: until they
+// have, the time of the last change is not known.
 func (t *tracker) differences(ctx context.Context, want *convert.Result) (int, string, error) {
 	n, example := 0, ""
 	miss := func(format string, args ...any) {
@@ -124,17 +129,30 @@ func (t *tracker) differences(ctx context.Context, want *convert.Result) (int, s
 			return 0, "", err
 		}
 	}
-	compare("Gateway", gws.Items, want.Gateways, func(g *istionet.Gateway) proto.Message { return &g.Spec }, miss)
-	compare("VirtualService", vss.Items, want.VirtualServices, func(v *istionet.VirtualService) proto.Message { return &v.Spec }, miss)
+	seen, err := t.seen(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	compare("Gateway", gws.Items, want.Gateways, func(g *istionet.Gateway) proto.Message { return &g.Spec }, seen, miss)
+	compare("VirtualService", vss.Items, want.VirtualServices, func(v *istionet.VirtualService) proto.Message { return &v.Spec }, seen, miss)
+	for key := range seen {
+		miss("%s: deleted, and the watch has not caught up", key)
+	}
 	return n, example, nil
 }
 
 // compare reports to miss each object of want that live lacks or has
-// otherwise, and each of live that is not in want.
-func compare[T client.Object](kind string, live, want []T, spec func(T) proto.Message, miss func(string, ...any)) {
+// otherwise, each of live that is not in want, and each of live that the
+// watches have not seen at its version; it deletes live's objects from
+// seen.
+func compare[T client.Object](kind string, live, want []T, spec func(T) proto.Message, seen map[string]string, miss func(string, ...any)) {
 	byName := make(map[string]T, len(live))
 	for _, o := range live {
 		byName[o.GetName()] = o
+		if v, ok := seen[kind+"/"+o.GetName()]; !ok || v != o.GetResourceVersion() {
+			miss("%s %s: the watch has not caught up", kind, o.GetName())
+		}
+		delete(seen, kind+"/"+o.GetName())
 	}
 	for _, w := range want {
 		if o, ok := byName[w.GetName()]; !ok {

@@ -555,8 +555,8 @@ func (b *bench) run(ctx context.Context) error {
 		}
 	}
 	if err := b.floor.waitFor(ctx, "seeing the generated objects deleted", time.Minute, func() bool {
-		n, err := b.tracker.count(ctx)
-		return err == nil && n == 0
+		seen, err := b.tracker.seen(ctx)
+		return err == nil && len(seen) == 0
 	}); err != nil {
 		return err
 	}
