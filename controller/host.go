@@ -52,19 +52,29 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 		return ctrl.Result{}, r.disown(ctx, gvk, obj)
 	}
 	host := hostOf(req)
+	defer r.routed.begin()()
 	if on, _, err := r.istiodConverts(ctx); on || err != nil {
 		return ctrl.Result{}, err // the Ingress reconciler reports it
 	}
-	v := r.virtualHost(host)
+	src := &viewSources{w: r.writer, routing: map[string][]*convert.Analysis{}, own: host}
+	if err := r.write(ctx, host, convert.NewVirtualHost(host, src)); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.routed.reconciled(host, src.read)
+	return ctrl.Result{}, nil
+}
+
+// write makes host's objects those of v.
+func (r *hosts) write(ctx context.Context, host string, v *convert.VirtualHost) error {
 	gw, vs := r.settings.Gateway(v), r.settings.VirtualService(v)
 	if gw == nil {
 		// The routes go before the policy that restricts them.
 		for _, gvk := range []schema.GroupVersionKind{virtualServiceGVK, gatewayGVK, authorizationPolicyGVK} {
 			if err := r.remove(ctx, gvk, host); err != nil {
-				return ctrl.Result{}, err
+				return err
 			}
 		}
-		return ctrl.Result{}, nil
+		return nil
 	}
 	sources := v.Ingresses()
 	// The AuthorizationPolicy first, so that a restricted route is never
@@ -72,30 +82,30 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 	ap := r.settings.AuthorizationPolicy(v)
 	if ap != nil {
 		if err := r.put(ctx, ap, sources); err != nil {
-			return ctrl.Result{}, err
+			return err
 		}
 		switch ours, err := r.isOurs(ctx, authorizationPolicyGVK, host); {
 		case err != nil:
-			return ctrl.Result{}, err
+			return err
 		case !ours:
 			// A policy of that name that is not ours (put reported the
 			// collision): the routes it should restrict are not served.
-			return ctrl.Result{}, r.remove(ctx, virtualServiceGVK, host)
+			return r.remove(ctx, virtualServiceGVK, host)
 		}
 	}
 	// The Gateway before the VirtualService: a VirtualService bound to a
 	// Gateway that does not exist yet is not served, and istiod would say
 	// so.
 	if err := r.put(ctx, gw, sources); err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
 	if err := r.put(ctx, vs, sources); err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
 	if ap == nil {
-		return ctrl.Result{}, r.remove(ctx, authorizationPolicyGVK, host)
+		return r.remove(ctx, authorizationPolicyGVK, host)
 	}
-	return ctrl.Result{}, nil
+	return nil
 }
 
 // isOurs reports whether host's object of that kind exists, is ours and
@@ -203,9 +213,13 @@ func generatedGVK(kind string) schema.GroupVersionKind {
 // viewSources are convert.Sources from the writer's view: the Ingresses of
 // ours, each analysed once per reconcile, without what their namespace
 // may not serve (convert.Analysis.Contributes, convert.Settings.ServesTLS).
+// It keeps in read the Ingresses of ours it read that name host own, left
+// out or not (see routed).
 type viewSources struct {
 	w       *writer
 	routing map[string][]*convert.Analysis
+	own     string
+	read    []*networkingv1.Ingress
 }
 
 func (s *viewSources) Routing(key string) []*convert.Analysis {
@@ -216,6 +230,9 @@ func (s *viewSources) Routing(key string) []*convert.Analysis {
 	for _, ing := range s.w.view.HostIngresses(key) {
 		if !s.w.ours(ing) {
 			continue
+		}
+		if key == s.own {
+			s.read = append(s.read, ing)
 		}
 		// An Ingress whose namespace may not serve key's hosts (another
 		// owns them) is left out; it is told by the Ingress reconciler.
@@ -230,6 +247,9 @@ func (s *viewSources) Routing(key string) []*convert.Analysis {
 func (s *viewSources) TLS(host string) []*networkingv1.Ingress {
 	var out []*networkingv1.Ingress
 	for _, ing := range s.w.view.TLSIngresses(host) {
+		if host == s.own && s.w.ours(ing) {
+			s.read = append(s.read, ing)
+		}
 		if s.w.ours(ing) && s.w.settings.ServesTLS(ing, host, s.w.view) {
 			out = append(out, ing)
 		}

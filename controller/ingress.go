@@ -28,6 +28,7 @@ func (r *ingresses) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	}
 	key := req.String()
 	if !r.ours(ing) {
+		r.routed.forget(req.NamespacedName)
 		r.forget("ingress/" + key)
 		r.forget("ingress-warnings/" + key)
 		r.forget("istiod/" + key)
@@ -60,7 +61,8 @@ func (r *ingresses) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 }
 
 // status sets status.loadBalancer.ingress from the ingress gateway Service,
-// writing only when it changes.
+// writing only when it changes, and only once the Ingress's routes are
+// written (see routed).
 func (r *ingresses) status(ctx context.Context, ing *networkingv1.Ingress) error {
 	var svc corev1.Service
 	err := r.client.Get(ctx, types.NamespacedName{Namespace: r.settings.GatewayNamespace, Name: r.settings.IngressService}, &svc)
@@ -70,6 +72,15 @@ func (r *ingresses) status(ctx context.Context, ing *networkingv1.Ingress) error
 	want := LoadBalancer(&svc)
 	if slices.EqualFunc(ing.Status.LoadBalancer.Ingress, want, sameAddress) {
 		return nil
+	}
+	if !r.routed.ready(ing) {
+		log.FromContext(ctx).V(1).Info("status waits for the routes of the Ingress's hosts")
+		return nil // queued again once they are written
+	}
+	r.routed.quiet(ctx)
+	var now networkingv1.Ingress
+	if err := r.client.Get(ctx, client.ObjectKeyFromObject(ing), &now, client.UnsafeDisableDeepCopy); err != nil || now.ResourceVersion != ing.ResourceVersion {
+		return client.IgnoreNotFound(err) // changed while it waited: its event reconciles it again
 	}
 	// A merge patch of status.loadBalancer alone: the cached Ingress lacks
 	// the labels and most annotations (lookup.CacheObjects), which an

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/internal/lazylog"
@@ -75,7 +76,7 @@ const DefaultWorkers = 4
 // IndexFields must have been called. Both run only on the leader when the
 // manager elects one.
 func Setup(mgr manager.Manager, o Options) error {
-	w := &writer{settings: o.Settings, view: o.View, client: o.Client, api: mgr.GetAPIReader(), events: o.Events}
+	w := &writer{settings: o.Settings, view: o.View, client: o.Client, api: mgr.GetAPIReader(), events: o.Events, routed: newRouted()}
 	if w.client == nil {
 		w.client = mgr.GetClient()
 	}
@@ -105,6 +106,14 @@ func Setup(mgr manager.Manager, o Options) error {
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(m.allIngressesIfGatewayService)).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(m.allIngresses)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(m.allIngressesIfMesh)).
+		WatchesRawSource(source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+			// The host reconciler queues here the Ingresses whose status
+			// waited for their routes (routed.reconciled).
+			w.routed.mu.Lock()
+			w.routed.queue = q
+			w.routed.mu.Unlock()
+			return nil
+		})).
 		Complete(&ingresses{w})
 	if err != nil {
 		return err

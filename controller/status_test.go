@@ -2,12 +2,17 @@ package controller_test
 
 import (
 	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ingressguard/ingressguard/controller"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -32,5 +37,69 @@ func TestStatusKeepsMetadata(t *testing.T) {
 	}
 	if got.Labels["app.kubernetes.io/name"] != "shop" || got.Annotations["meta.helm.sh/release-name"] != "shop" {
 		t.Fatalf("after the status update: labels %v, annotations %v", got.Labels, got.Annotations)
+	}
+}
+
+// TestStatusAfterRoutes: an Ingress's status is written only once the
+// routes of its hosts are, and in a burst only once the host reconciler
+// has nothing left to do (routed). Each write of a VirtualService is held
+// back at the proxy, so that a status written earlier would be seen
+// earlier.
+func TestStatusAfterRoutes(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	proxy := faultProxy(t, env)
+	routes := func(r envtest.Request) bool { return r.Write() && r.Resource == "virtualservices" }
+	proxy.SetRule(func(r envtest.Request) envtest.Fault {
+		if routes(r) {
+			return envtest.Fault{Delay: time.Second}
+		}
+		return envtest.Fault{}
+	})
+	var mu sync.Mutex
+	var order []string // "routes" per VirtualService written, "status" per status patch
+	proxy.Observe(func(r envtest.Request, code int) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case routes(r) && code < 300:
+			order = append(order, "routes")
+		case r.Method == http.MethodPatch && r.Resource == "ingresses" && r.Subresource == "status":
+			order = append(order, "status")
+		}
+	})
+	gatewayService(t, env, "192.0.2.10")
+	startReplica(t, env, replica{config: proxy.Config()})
+	for _, tc := range []struct {
+		name string
+		n    int // Ingresses, each on a host of its own
+	}{
+		// One Ingress: without waiting for its routes, its status was
+		// written at once, before its host's reconcile even began.
+		{"one Ingress", 1},
+		// More hosts than the host reconciler's workers: a status written
+		// once its own routes were would come before the last hosts'.
+		{"a burst", 2*controller.DefaultWorkers - 2},
+	} {
+		mu.Lock()
+		order = nil
+		mu.Unlock()
+		ns := "burst-" + strconv.Itoa(tc.n)
+		createNamespace(t, env, ns)
+		var ings []client.Object
+		for i := range tc.n {
+			ings = append(ings, ingress(ns, "app-"+strconv.Itoa(i), time.Time{}, ns+"-"+strconv.Itoa(i)+".example.com",
+				path{path: "/", pathType: "Prefix", service: "web", port: 80}))
+		}
+		createAll(t, env, ings...)
+		for _, ing := range ings {
+			envtest.Eventually(t, "status of "+ing.GetName(), wantStatusIP(env, ns, ing.GetName(), "192.0.2.10"))
+		}
+		mu.Lock()
+		want := slices.Repeat([]string{"routes"}, tc.n)
+		want = append(want, slices.Repeat([]string{"status"}, tc.n)...)
+		if !slices.Equal(order, want) {
+			t.Errorf("%s: writes in the order %v, want %v", tc.name, order, want)
+		}
+		mu.Unlock()
 	}
 }

@@ -91,6 +91,7 @@ type writer struct {
 	events   events.EventRecorder
 
 	reported sync.Map // event key -> digest of what was last reported
+	routed   *routed  // orders status writes after route writes
 	// wrote maps a generated object ("kind/name") to what this process
 	// last wrote of it (*written), until the cache shows that.
 	wrote sync.Map
