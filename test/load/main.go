@@ -421,7 +421,22 @@ func (b *bench) startController(ctx context.Context) error {
 
 // startJob starts `ingressguard serve` for env as j, serving the webhooks
 // (if j does) on port, logging to name.log, and waits until it is ready.
+// Another process can take one of the loopback ports freeAddr picked for
+// serve's endpoints before serve binds it (a quick run failed so); serve
+// then exits, and is started again on other ports, up to three times in
+// all.
 func (b *bench) startJob(ctx context.Context, j job, name string, env *envtest.Env, port int) (*proc, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := b.tryJob(ctx, j, name, env, port)
+		if err == nil || attempt == 3 || p == nil || p.exited() == nil || !strings.Contains(err.Error(), "address already in use") {
+			return p, err
+		}
+		logf("%s could not bind a port picked for it (%v); starting it again", name, p.err)
+	}
+}
+
+// tryJob is one attempt of startJob.
+func (b *bench) tryJob(ctx context.Context, j job, name string, env *envtest.Env, port int) (*proc, error) {
 	addrs := make([]string, 3)
 	for i := range addrs {
 		var err error
