@@ -32,13 +32,13 @@ import (
 //     do not take the API server from them.
 //
 // It remembers, per Ingress, the routing version each of its hosts was
-// last reconciled from: a small map per Ingress, kept until the Ingress
-// goes.
+// last reconciled from: a short slice per Ingress (most name one or two
+// hosts), kept until the Ingress goes.
 type routed struct {
 	mu sync.Mutex
 	// hosts maps an Ingress to its host keys' routing versions: those of
 	// the Ingress in the last reconcile of each that succeeded.
-	hosts map[types.NamespacedName]map[string]uint64
+	hosts map[types.NamespacedName][]hostVersion
 	// waiting holds the Ingresses whose status write waits for their
 	// routes; a host reconcile that completes one adds it to queue.
 	waiting map[types.NamespacedName]bool
@@ -61,8 +61,15 @@ const (
 	MaxStatusDefer = 15 * time.Second
 )
 
+// hostVersion is the routing version of an Ingress that host was last
+// reconciled from.
+type hostVersion struct {
+	host    string
+	version uint64
+}
+
 func newRouted() *routed {
-	return &routed{hosts: map[types.NamespacedName]map[string]uint64{}, waiting: map[types.NamespacedName]bool{},
+	return &routed{hosts: map[types.NamespacedName][]hostVersion{}, waiting: map[types.NamespacedName]bool{},
 		quietFor: StatusQuiet, maxDefer: MaxStatusDefer}
 }
 
@@ -121,12 +128,13 @@ func (r *routed) reconciled(host string, ings []*networkingv1.Ingress) {
 	defer r.mu.Unlock()
 	for _, ing := range ings {
 		key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
-		m := r.hosts[key]
-		if m == nil {
-			m = map[string]uint64{}
-			r.hosts[key] = m
+		hv := hostVersion{host, routingVersion(ing)}
+		hs := r.hosts[key]
+		if i := slices.IndexFunc(hs, func(x hostVersion) bool { return x.host == host }); i >= 0 {
+			hs[i] = hv
+		} else {
+			r.hosts[key] = append(hs, hv)
 		}
-		m[host] = routingVersion(ing)
 		if r.waiting[key] && r.lockedRouted(key, ing) {
 			delete(r.waiting, key)
 			if r.queue != nil {
@@ -152,9 +160,9 @@ func (r *routed) ready(ing *networkingv1.Ingress) bool {
 }
 
 func (r *routed) lockedRouted(key types.NamespacedName, ing *networkingv1.Ingress) bool {
-	v, m := routingVersion(ing), r.hosts[key]
+	v, hs := routingVersion(ing), r.hosts[key]
 	for _, h := range namedHosts(ing) {
-		if got, ok := m[h]; !ok || got != v {
+		if !slices.Contains(hs, hostVersion{h, v}) {
 			return false
 		}
 	}
