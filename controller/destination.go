@@ -54,7 +54,18 @@ func (r *destinations) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 			sources = append(sources, ing)
 		}
 	}
-	drs, _ := r.settings.DestinationRules(as) // admission and the CLI warn of conflicts
+	drs, conflicts := r.settings.DestinationRules(as)
+	// Admission warns of a conflict only the Ingress it admits, when it
+	// admits it; the Ingress that loses one is also told by a Warning
+	// event, among its other events, whenever the conflict arises (an
+	// Ingress admitted while the webhook was down, an older one back).
+	for _, a := range as {
+		var messages []string
+		for _, w := range conflicts[a] {
+			messages = append(messages, w.String())
+		}
+		r.report(a.Ingress, destinationKey(a.Key().String(), req.String()), ReasonWarning, messages)
+	}
 	for _, dr := range drs {
 		if dr.Spec.Host == host {
 			return ctrl.Result{}, r.put(ctx, dr, sources)
@@ -66,6 +77,10 @@ func (r *destinations) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 	}
 	return ctrl.Result{}, r.delete(ctx, destinationRuleGVK, obj)
 }
+
+// destinationKey is the event key of what the DestinationRule of Service
+// svc reports on Ingress ing (both "namespace/name").
+func destinationKey(ing, svc string) string { return "destination/" + ing + "/" + svc }
 
 // serviceOf is the Service ("namespace/name") of a DestinationRule's host
 // (name.namespace.svc.<domain suffix>), or false.

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ingressguard/ingressguard/controller"
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
@@ -103,6 +104,37 @@ func TestDestinationRuleLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	envtest.Eventually(t, "DestinationRule removed with the Ingress", gone(func() error { _, err := destinationRule(env, svc); return err }))
+}
+
+// TestDestinationRuleConflictReported: two Ingresses admitted without the
+// webhook ask for other connection settings of one Service port; the
+// older one's settings are written, and the younger one gets a Warning
+// event that says so, the older none.
+func TestDestinationRuleConflictReported(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	startReconciler(t, env, false)
+	createNamespace(t, env, "pay")
+	const protocol = convert.NginxPrefix + "backend-protocol"
+	older := ingress("pay", "a-older", time.Time{}, "a.example.com", path{path: "/", pathType: "Prefix", service: "checkout", port: 8443})
+	older.Annotations = map[string]string{protocol: "HTTPS"}
+	younger := ingress("pay", "b-younger", time.Time{}, "b.example.com", path{path: "/", pathType: "Prefix", service: "checkout", port: 8443})
+	younger.Annotations = map[string]string{convert.NginxPrefix + "load-balance": "round_robin"}
+	createAll(t, env, older)
+	createAll(t, env, younger) // in the same second, the name decides the age
+	envtest.Eventually(t, "the older Ingress's settings written", func() error {
+		dr, err := destinationRule(env, "checkout.pay.svc.cluster.local")
+		if err != nil {
+			return err
+		}
+		if pls := dr.Spec.GetTrafficPolicy().GetPortLevelSettings(); len(pls) != 1 || pls[0].GetTls().GetMode() != istioapi.ClientTLSSettings_SIMPLE {
+			return fmt.Errorf("DestinationRule spec %v", dr.Spec.String())
+		}
+		return nil
+	})
+	envtest.Eventually(t, "conflict reported on the younger Ingress", hasWarning(env, "pay", "b-younger", controller.ReasonWarning, "from the older Ingress pay/a-older, which wins"))
+	if notes, err := warningEvents(env, "pay", "a-older", controller.ReasonWarning); err != nil || len(notes) > 0 {
+		t.Errorf("Warning events on the older Ingress: %q, %v", notes, err)
+	}
 }
 
 // TestAuthorizationPolicyLifecycle: whitelist-source-range gives the host

@@ -170,6 +170,17 @@ func (w *writer) report(ing *networkingv1.Ingress, key, reason string, messages 
 // forget drops what was reported under key, when its Ingress is gone.
 func (w *writer) forget(key string) { w.reported.Delete(key) }
 
+// forgetPrefix drops what was reported under every key with that prefix.
+// Only keys with messages are remembered, so there are few to look at.
+func (w *writer) forgetPrefix(prefix string) {
+	w.reported.Range(func(k, _ any) bool {
+		if strings.HasPrefix(k.(string), prefix) {
+			w.reported.Delete(k)
+		}
+		return true
+	})
+}
+
 // put makes the live object equal to desired in the fields we own: labels,
 // annotations and the whole spec. It writes nothing when the object
 // already is so. It never touches an object of that name that is not
