@@ -44,10 +44,10 @@ type routed struct {
 	waiting map[types.NamespacedName]bool
 	queue   workqueue.TypedInterface[reconcile.Request] // the Ingress reconciler's
 	// active counts host reconciles running; last is when one last began
-	// or ended; deferring is when status writes began to wait for quiet
-	// (zero while they do not wait).
-	active          int
-	last, deferring time.Time
+	// or ended; busy is when the host reconciler last began to work after
+	// quietFor or more without.
+	active     int
+	last, busy time.Time
 	// quietFor is how long the host reconciler must have done nothing for
 	// status writes to go; maxDefer bounds how long they wait for it.
 	quietFor, maxDefer time.Duration
@@ -109,8 +109,12 @@ func namedHosts(ing *networkingv1.Ingress) []string {
 // records that it ended.
 func (r *routed) begin() func() {
 	r.mu.Lock()
+	now := time.Now()
+	if r.active == 0 && now.Sub(r.last) >= r.quietFor {
+		r.busy = now
+	}
 	r.active++
-	r.last = time.Now()
+	r.last = now
 	r.mu.Unlock()
 	return func() {
 		r.mu.Lock()
@@ -178,24 +182,14 @@ func (r *routed) forget(key types.NamespacedName) {
 }
 
 // quiet returns once the host reconciler has done nothing for quietFor,
-// or once status writes have waited maxDefer for that (then they go
-// until the host reconciler is next found quiet), or when ctx ends.
+// or has worked for maxDefer with pauses shorter than that (status writes
+// then go until it is next quiet), or when ctx ends.
 func (r *routed) quiet(ctx context.Context) {
 	for {
 		r.mu.Lock()
-		now := time.Now()
-		wait := r.quietFor - now.Sub(r.last)
-		if r.active > 0 {
-			wait = r.quietFor
-		}
-		if wait <= 0 {
-			r.deferring = time.Time{}
-		} else if r.deferring.IsZero() {
-			r.deferring = now
-		}
-		over := wait > 0 && now.Sub(r.deferring) >= r.maxDefer
+		wait := r.lockedWait(time.Now())
 		r.mu.Unlock()
-		if wait <= 0 || over {
+		if wait <= 0 {
 			return
 		}
 		t := time.NewTimer(wait)
@@ -206,4 +200,14 @@ func (r *routed) quiet(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// lockedWait is how long, at now, status writes must wait for the host
+// reconciler (see quiet); 0 when they may go.
+func (r *routed) lockedWait(now time.Time) time.Duration {
+	left := r.maxDefer - now.Sub(r.busy)
+	if r.active > 0 {
+		return max(0, min(r.quietFor, left))
+	}
+	return max(0, min(r.quietFor-now.Sub(r.last), left))
 }

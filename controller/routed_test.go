@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -94,26 +93,55 @@ func TestRouted(t *testing.T) {
 	})
 }
 
-// TestRoutedQuiet: status writes go at once after the host reconciler
-// has been idle for quietFor, and go anyway once they waited maxDefer
-// for that.
-func TestRoutedQuiet(t *testing.T) {
+// TestRoutedWait: status writes wait while the host reconciler works
+// and for quietFor after, but not once it has been busy for maxDefer.
+func TestRoutedWait(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	for _, tc := range []struct {
+		name   string
+		active int
+		busy   time.Duration // since t0, when its work began
+		last   time.Duration // since t0, when a reconcile last began or ended
+		now    time.Duration
+		want   time.Duration
+	}{
+		{"never worked", 0, 0, 0, ms(1000), 0},
+		{"idle long enough", 0, 0, ms(100), ms(350), 0},
+		{"idle for a while", 0, 0, ms(100), ms(300), ms(50)},
+		{"working", 1, 0, ms(100), ms(300), ms(250)},
+		{"working, maxDefer near", 1, 0, ms(100), ms(14900), ms(100)},
+		{"working for maxDefer", 2, 0, ms(14990), ms(15000), 0},
+		{"idle for a while after maxDefer", 0, 0, ms(15100), ms(15200), 0},
+		{"working again after a pause", 1, ms(16000), ms(16000), ms(16100), ms(250)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRouted()
+			r.active, r.busy, r.last = tc.active, t0.Add(tc.busy), t0.Add(tc.last)
+			if got := r.lockedWait(t0.Add(tc.now)); got != tc.want {
+				t.Errorf("wait %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRoutedBusySince: a reconcile that begins after quietFor or more
+// without one starts a new busy spell; one that begins sooner does not.
+func TestRoutedBusySince(t *testing.T) {
 	r := newRouted()
+	r.last = time.Now().Add(-time.Hour)
+	r.begin()()
+	first := r.busy
+	if time.Since(first) > time.Minute {
+		t.Fatalf("busy since %v after a reconcile began an hour after the last", first)
+	}
+	r.begin()() // at once: the same spell
+	if !r.busy.Equal(first) {
+		t.Errorf("a reconcile right after another began a new busy spell")
+	}
 	r.last = time.Now().Add(-r.quietFor)
-	r.quiet(context.Background())
-	if !r.deferring.IsZero() {
-		t.Errorf("waited, though the host reconciler was idle for %v", r.quietFor)
-	}
-	r.maxDefer = 50 * time.Millisecond
-	end := r.begin() // a reconcile that outlasts the wait
-	defer end()
-	start := time.Now()
-	r.quiet(context.Background())
-	if waited := time.Since(start); waited < r.maxDefer {
-		t.Errorf("went after %v while a host reconcile ran, before maxDefer (%v)", waited, r.maxDefer)
-	}
-	r.quiet(context.Background()) // still deferred since over maxDefer ago: goes at once
-	if r.deferring.IsZero() {
-		t.Errorf("no longer deferring, though the host reconciler was never idle")
+	r.begin()()
+	if r.busy.Equal(first) {
+		t.Errorf("a reconcile after quietFor idle did not begin a new busy spell")
 	}
 }
