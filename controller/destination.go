@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -59,16 +60,35 @@ func (r *destinations) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 	// admits it; the Ingress that loses one is also told by a Warning
 	// event, among its other events, whenever the conflict arises (an
 	// Ingress admitted while the webhook was down, an older one back).
+	svc := req.String()
+	var told []string
 	for _, a := range as {
 		var messages []string
 		for _, w := range conflicts[a] {
 			messages = append(messages, w.String())
 		}
-		r.report(a.Ingress, destinationKey(a.Key().String(), req.String()), ReasonWarning, messages)
+		r.report(a.Ingress, destinationKey(a.Key().String(), svc), ReasonWarning, messages)
+		if len(messages) > 0 {
+			told = append(told, a.Key().String())
+		}
+	}
+	// An Ingress told before that no longer routes here (or is gone) is
+	// forgotten, so that a conflict of its own later is told again.
+	if before, ok := r.conflicted.Load(svc); ok {
+		for _, ing := range before.([]string) {
+			if !slices.Contains(told, ing) {
+				r.forget(destinationKey(ing, svc))
+			}
+		}
+	}
+	if len(told) > 0 {
+		r.conflicted.Store(svc, told)
+	} else {
+		r.conflicted.Delete(svc)
 	}
 	for _, dr := range drs {
 		if dr.Spec.Host == host {
-			return ctrl.Result{}, r.put(ctx, dr, sources)
+			return ctrl.Result{}, ignoreHeld(r.put(ctx, dr, sources))
 		}
 	}
 	obj, err := r.cached(ctx, destinationRuleGVK, convert.DestinationRuleName(host))

@@ -2,7 +2,9 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -58,13 +60,30 @@ func (r *hosts) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, e
 	}
 	src := &viewSources{w: r.writer, routing: map[string][]*convert.Analysis{}, own: host}
 	if err := r.write(ctx, host, convert.NewVirtualHost(host, src)); err != nil {
-		return ctrl.Result{}, err
+		// Held: the host's Ingresses were told why, and their status waits
+		// until what holds the write goes or they change.
+		if errors.Is(err, errTaken) {
+			return ctrl.Result{RequeueAfter: TakenRetry}, nil
+		}
+		return ctrl.Result{}, ignoreHeld(err)
 	}
-	r.routed.reconciled(host, src.read)
+	r.routed.reconciled(host, src.read, r.cachedNow)
 	return ctrl.Result{}, nil
 }
 
-// write makes host's objects those of v.
+// cachedNow reports whether the cache still holds ing (the same UID).
+func (r *hosts) cachedNow(ing *networkingv1.Ingress) bool {
+	var now networkingv1.Ingress
+	err := r.client.Get(context.Background(), client.ObjectKeyFromObject(ing), &now, client.UnsafeDisableDeepCopy)
+	return err == nil && now.UID == ing.UID
+}
+
+// TakenRetry is how long a host whose object's name another object holds
+// waits before it is tried again, in case that object went unseen.
+const TakenRetry = 30 * time.Second
+
+// write makes host's objects those of v. It returns errHeld when one of
+// them was not written (put), once it has written the others.
 func (r *hosts) write(ctx context.Context, host string, v *convert.VirtualHost) error {
 	gw, vs := r.settings.Gateway(v), r.settings.VirtualService(v)
 	if gw == nil {
@@ -80,9 +99,10 @@ func (r *hosts) write(ctx context.Context, host string, v *convert.VirtualHost) 
 	// The AuthorizationPolicy first, so that a restricted route is never
 	// served open, even for a moment; and removed after the routes.
 	ap := r.settings.AuthorizationPolicy(v)
+	var held error
 	if ap != nil {
-		if err := r.put(ctx, ap, sources); err != nil {
-			return err
+		if held = r.put(ctx, ap, sources); ignoreHeld(held) != nil {
+			return held
 		}
 		switch ours, err := r.isOurs(ctx, authorizationPolicyGVK, host); {
 		case err != nil:
@@ -90,22 +110,28 @@ func (r *hosts) write(ctx context.Context, host string, v *convert.VirtualHost) 
 		case !ours:
 			// A policy of that name that is not ours (put reported the
 			// collision): the routes it should restrict are not served.
-			return r.remove(ctx, virtualServiceGVK, host)
+			if err := r.remove(ctx, virtualServiceGVK, host); err != nil {
+				return err
+			}
+			return errTaken
 		}
 	}
 	// The Gateway before the VirtualService: a VirtualService bound to a
 	// Gateway that does not exist yet is not served, and istiod would say
 	// so.
-	if err := r.put(ctx, gw, sources); err != nil {
-		return err
-	}
-	if err := r.put(ctx, vs, sources); err != nil {
-		return err
+	for _, obj := range []client.Object{gw, vs} {
+		if err := r.put(ctx, obj, sources); ignoreHeld(err) != nil {
+			return err
+		} else if err != nil && !errors.Is(held, errTaken) {
+			held = err
+		}
 	}
 	if ap == nil {
-		return r.remove(ctx, authorizationPolicyGVK, host)
+		if err := r.remove(ctx, authorizationPolicyGVK, host); err != nil {
+			return err
+		}
 	}
-	return nil
+	return held
 }
 
 // isOurs reports whether host's object of that kind exists, is ours and

@@ -32,7 +32,6 @@ func (r *ingresses) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		r.forget("ingress/" + key)
 		r.forget("ingress-warnings/" + key)
 		r.forget("istiod/" + key)
-		r.forgetPrefix(destinationKey(key, ""))
 		return ctrl.Result{}, nil
 	}
 	on, why, err := r.istiodConverts(ctx)

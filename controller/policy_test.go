@@ -135,6 +135,22 @@ func TestDestinationRuleConflictReported(t *testing.T) {
 	if notes, err := warningEvents(env, "pay", "a-older", controller.ReasonWarning); err != nil || len(notes) > 0 {
 		t.Errorf("Warning events on the older Ingress: %q, %v", notes, err)
 	}
+	// Once the younger one no longer asks, the conflict is forgotten: when
+	// it asks again, it is told again (the second occurrence of the event).
+	const balance = convert.NginxPrefix + "load-balance"
+	setAnnotation(t, env, "pay", "b-younger", balance, "")
+	envtest.Eventually(t, "the DestinationRule without the younger Ingress", func() error {
+		dr, err := destinationRule(env, "checkout.pay.svc.cluster.local")
+		if err != nil {
+			return err
+		}
+		if got := dr.Annotations[convert.AnnotationIngresses]; got != "pay/a-older" {
+			return fmt.Errorf("made from %q", got)
+		}
+		return nil
+	})
+	setAnnotation(t, env, "pay", "b-younger", balance, "round_robin")
+	envtest.Eventually(t, "the conflict told again", occurrences(env, younger, controller.ReasonWarning, 2))
 }
 
 // TestAuthorizationPolicyLifecycle: whitelist-source-range gives the host

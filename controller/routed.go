@@ -126,19 +126,21 @@ func (r *routed) begin() func() {
 
 // reconciled records that host was reconciled without error from ings,
 // the Ingresses of ours that name it as the reconcile read them, and
-// queues those whose status waited for it and now has its routes.
-func (r *routed) reconciled(host string, ings []*networkingv1.Ingress) {
+// queues those whose status waited for it and now has its routes. An
+// Ingress that live (the cache) no longer holds with that UID is left
+// out: its deletion may have been handled (forget) while the host was
+// written. Hosts an Ingress no longer names are dropped from its record.
+func (r *routed) reconciled(host string, ings []*networkingv1.Ingress, live func(*networkingv1.Ingress) bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ing := range ings {
-		key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
-		hv := hostVersion{host, routingVersion(ing)}
-		hs := r.hosts[key]
-		if i := slices.IndexFunc(hs, func(x hostVersion) bool { return x.host == host }); i >= 0 {
-			hs[i] = hv
-		} else {
-			r.hosts[key] = append(hs, hv)
+		if !live(ing) {
+			continue
 		}
+		key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
+		named := namedHosts(ing)
+		hs := slices.DeleteFunc(r.hosts[key], func(x hostVersion) bool { return x.host == host || !slices.Contains(named, x.host) })
+		r.hosts[key] = append(hs, hostVersion{host, routingVersion(ing)})
 		if r.waiting[key] && r.lockedRouted(key, ing) {
 			delete(r.waiting, key)
 			if r.queue != nil {

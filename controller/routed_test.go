@@ -25,6 +25,7 @@ func TestRouted(t *testing.T) {
 			},
 		}
 	}
+	cached := func(*networkingv1.Ingress) bool { return true }
 	edited := func(edit func(*networkingv1.Ingress)) *networkingv1.Ingress {
 		ing := base()
 		edit(ing)
@@ -57,13 +58,43 @@ func TestRouted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRouted()
 			for h, ing := range tc.reconciled {
-				r.reconciled(h, []*networkingv1.Ingress{ing})
+				r.reconciled(h, []*networkingv1.Ingress{ing}, cached)
 			}
 			if got := r.ready(tc.now); got != tc.ready {
 				t.Errorf("ready = %v, want %v", got, tc.ready)
 			}
 		})
 	}
+
+	t.Run("deleted while its host was written", func(t *testing.T) {
+		r := newRouted()
+		ing := base()
+		r.forget(types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name})
+		r.reconciled("a.example.com", []*networkingv1.Ingress{ing}, func(*networkingv1.Ingress) bool { return false })
+		if len(r.hosts) != 0 {
+			t.Errorf("a record kept for an Ingress the cache no longer has: %v", r.hosts)
+		}
+	})
+
+	t.Run("a host it no longer names is dropped", func(t *testing.T) {
+		r := newRouted()
+		ing := base()
+		r.reconciled("a.example.com", []*networkingv1.Ingress{ing}, cached)
+		r.reconciled("b.example.com", []*networkingv1.Ingress{ing}, cached)
+		moved := edited(func(ing *networkingv1.Ingress) {
+			ing.Generation = 2
+			ing.Spec.Rules[0].Host = "c.example.com"
+			ing.Spec.TLS = nil
+		})
+		r.reconciled("c.example.com", []*networkingv1.Ingress{moved}, cached)
+		key := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
+		if got := r.hosts[key]; len(got) != 1 || got[0].host != "c.example.com" {
+			t.Errorf("record %v, want c.example.com's only", got)
+		}
+		if !r.ready(moved) {
+			t.Errorf("not ready once its one host was reconciled")
+		}
+	})
 
 	t.Run("queued once its last host is reconciled", func(t *testing.T) {
 		r := newRouted()
@@ -74,15 +105,15 @@ func TestRouted(t *testing.T) {
 		if r.ready(ing) {
 			t.Fatal("ready before any host was reconciled")
 		}
-		r.reconciled("a.example.com", []*networkingv1.Ingress{ing})
+		r.reconciled("a.example.com", []*networkingv1.Ingress{ing}, cached)
 		if q.Len() != 0 {
 			t.Fatalf("queued after one of its two hosts")
 		}
-		r.reconciled("b.example.com", []*networkingv1.Ingress{ing})
+		r.reconciled("b.example.com", []*networkingv1.Ingress{ing}, cached)
 		if q.Len() != 1 {
 			t.Fatalf("%d keys queued after its last host, want 1", q.Len())
 		}
-		r.reconciled("b.example.com", []*networkingv1.Ingress{ing})
+		r.reconciled("b.example.com", []*networkingv1.Ingress{ing}, cached)
 		if q.Len() != 1 {
 			t.Errorf("queued again though it no longer waited")
 		}

@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ingressguard/ingressguard/controller"
+	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
@@ -102,4 +105,35 @@ func TestStatusAfterRoutes(t *testing.T) {
 		}
 		mu.Unlock()
 	}
+}
+
+// TestStatusHeldByCollision: an Ingress whose host's VirtualService name
+// is held by an object that is not ours gets a NameCollision event and no
+// status, since nothing serves its routes; once that object goes, its
+// routes are written and then its status.
+func TestStatusHeldByCollision(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	ctx := context.Background()
+	gatewayService(t, env, "192.0.2.10")
+	startReconciler(t, env, false)
+	const host = "held.example.com"
+	theirs := &istionet.VirtualService{ObjectMeta: metav1.ObjectMeta{Namespace: gwNS, Name: convert.ObjectName(host)}}
+	if err := env.Client.Create(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	createNamespace(t, env, "web")
+	ing := ingress("web", "held", time.Time{}, host, path{path: "/", pathType: "Prefix", service: "web", port: 80})
+	createAll(t, env, ing)
+	envtest.Eventually(t, "collision reported", hasWarning(env, "web", "held", controller.ReasonNameCollision, ""))
+	// A status written despite the collision would follow the host's
+	// reconcile within a second (controller.StatusQuiet after it).
+	time.Sleep(2 * time.Second)
+	if err := wantStatusIP(env, "web", "held", "192.0.2.10")(); err == nil {
+		t.Errorf("status written while another's VirtualService holds the host's name")
+	}
+	if err := env.Client.Delete(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, "routes once the name is free", wantRoutes(env, host, "/*->web:80"))
+	envtest.Eventually(t, "status once the routes are written", wantStatusIP(env, "web", "held", "192.0.2.10"))
 }

@@ -91,7 +91,10 @@ type writer struct {
 	events   events.EventRecorder
 
 	reported sync.Map // event key -> digest of what was last reported
-	routed   *routed  // orders status writes after route writes
+	// conflicted maps a backend Service ("namespace/name") to the
+	// Ingresses its DestinationRule conflict was last reported on.
+	conflicted sync.Map
+	routed     *routed // orders status writes after route writes
 	// wrote maps a generated object ("kind/name") to what this process
 	// last wrote of it (*written), until the cache shows that.
 	wrote sync.Map
@@ -170,17 +173,6 @@ func (w *writer) report(ing *networkingv1.Ingress, key, reason string, messages 
 // forget drops what was reported under key, when its Ingress is gone.
 func (w *writer) forget(key string) { w.reported.Delete(key) }
 
-// forgetPrefix drops what was reported under every key with that prefix.
-// Only keys with messages are remembered, so there are few to look at.
-func (w *writer) forgetPrefix(prefix string) {
-	w.reported.Range(func(k, _ any) bool {
-		if strings.HasPrefix(k.(string), prefix) {
-			w.reported.Delete(k)
-		}
-		return true
-	})
-}
-
 // put makes the live object equal to desired in the fields we own: labels,
 // annotations and the whole spec. It writes nothing when the object
 // already is so. It never touches an object of that name that is not
@@ -224,7 +216,7 @@ func (w *writer) put(ctx context.Context, desired client.Object, sources []*netw
 		return w.create(ctx, desired, sources)
 	case !records(cached, host):
 		w.collision(kind, desired.GetNamespace(), desired.GetName(), host, cached, sources)
-		return nil
+		return errTaken
 	case upToDate(cached, desired):
 		w.blocked.Delete(kind + "/" + desired.GetName())
 		return nil
@@ -375,7 +367,7 @@ func (w *writer) create(ctx context.Context, desired client.Object, sources []*n
 	}
 	if !records(live, host) {
 		w.collision(kind, desired.GetNamespace(), desired.GetName(), host, live, sources)
-		return nil
+		return errTaken
 	}
 	w.blocked.Delete(kind + "/" + desired.GetName())
 	return w.update(ctx, live, desired, sources)
@@ -476,7 +468,7 @@ func (w *writer) collision(kind, namespace, name, host string, found client.Obje
 }
 
 // refused reports to sources a write of desired that the API server
-// refused as too large, and then returns nil: retrying the same write
+// refused as too large, and then returns errHeld: retrying the same write
 // would only be refused again, and a change of the host's Ingresses
 // reconciles it again. Other errors are returned as they are.
 func (w *writer) refused(desired client.Object, sources []*networkingv1.Ingress, err error) error {
@@ -490,7 +482,26 @@ func (w *writer) refused(desired client.Object, sources []*networkingv1.Ingress,
 	for _, ing := range sources {
 		w.report(ing, "too-large/"+kind+"/"+desired.GetName()+"/"+ing.Namespace+"/"+ing.Name, ReasonTooLarge, []string{msg})
 	}
-	return nil
+	return errHeld
+}
+
+// errHeld is put's answer when it did not write the object and told the
+// object's Ingresses why instead (a name another owner holds, an object
+// too large): the key must not be retried for it, and what the object
+// serves is not served.
+var errHeld = errors.New("not written; the Ingresses were told why")
+
+// errTaken is the errHeld of a name that another object holds (see
+// collision). An object without ingressguard's label is not watched, so
+// its going brings no event: the host is tried again after TakenRetry.
+var errTaken = fmt.Errorf("%w: another object holds the name", errHeld)
+
+// ignoreHeld is err, or nil for errHeld.
+func ignoreHeld(err error) error {
+	if errors.Is(err, errHeld) {
+		return nil
+	}
+	return err
 }
 
 // tooLarge reports whether the API server refused a write for the
