@@ -56,11 +56,27 @@ func (r *destinations) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 		}
 	}
 	drs, conflicts := r.settings.DestinationRules(as)
-	// Admission warns of a conflict only the Ingress it admits, when it
-	// admits it; the Ingress that loses one is also told by a Warning
-	// event, among its other events, whenever the conflict arises (an
-	// Ingress admitted while the webhook was down, an older one back).
-	svc := req.String()
+	r.tellConflicts(req.String(), as, conflicts)
+	for _, dr := range drs {
+		if dr.Spec.Host == host {
+			return ctrl.Result{}, ignoreHeld(r.put(ctx, dr, sources))
+		}
+	}
+	obj, err := r.cached(ctx, destinationRuleGVK, convert.DestinationRuleName(host))
+	if obj == nil || err != nil || !records(obj, host) {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.delete(ctx, destinationRuleGVK, obj)
+}
+
+// tellConflicts reports the DestinationRule conflicts of Service svc as
+// Warning events on the Ingresses that lose them. Admission warns of a
+// conflict only the Ingress it admits, when it admits it; this tells the
+// loser whenever the conflict arises (an Ingress admitted while the
+// webhook was down, an older one back). An Ingress told before that no
+// longer routes to svc (or is gone) is forgotten, so that a conflict of
+// its own later is told again.
+func (r *destinations) tellConflicts(svc string, as []*convert.Analysis, conflicts map[*convert.Analysis][]convert.Warning) {
 	var told []string
 	for _, a := range as {
 		var messages []string
@@ -72,8 +88,6 @@ func (r *destinations) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 			told = append(told, a.Key().String())
 		}
 	}
-	// An Ingress told before that no longer routes here (or is gone) is
-	// forgotten, so that a conflict of its own later is told again.
 	if before, ok := r.conflicted.Load(svc); ok {
 		for _, ing := range before.([]string) {
 			if !slices.Contains(told, ing) {
@@ -86,16 +100,6 @@ func (r *destinations) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 	} else {
 		r.conflicted.Delete(svc)
 	}
-	for _, dr := range drs {
-		if dr.Spec.Host == host {
-			return ctrl.Result{}, ignoreHeld(r.put(ctx, dr, sources))
-		}
-	}
-	obj, err := r.cached(ctx, destinationRuleGVK, convert.DestinationRuleName(host))
-	if obj == nil || err != nil || !records(obj, host) {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, r.delete(ctx, destinationRuleGVK, obj)
 }
 
 // destinationKey is the event key of what the DestinationRule of Service

@@ -177,8 +177,9 @@ func (w *writer) forget(key string) { w.reported.Delete(key) }
 // annotations and the whole spec. It writes nothing when the object
 // already is so. It never touches an object of that name that is not
 // labelled as ours, or that records another host than desired
-// (convert.AnnotationHost): sources then get a Warning event, and the host
-// is reconciled again when that object changes. The cache holds slimmed
+// (convert.AnnotationHost): sources then get a Warning event, and put
+// answers errTaken (the host is reconciled again when that object changes,
+// or after TakenRetry if it is not labelled). The cache holds slimmed
 // copies only (see slimGenerated), which keep what a write needs to be
 // safe: the owner, the recorded host and the resourceVersion. So a create
 // is sent at once (see create), and an update is one JSON patch that
@@ -186,8 +187,8 @@ func (w *writer) forget(key string) { w.reported.Delete(key) }
 // replacing), or to the version this process last wrote while the cache
 // has not seen it (see written); only when the object moved on since is
 // it read from the API server and updated. A write the API server
-// refuses as too large gets a Warning event on sources and is not retried
-// until something changes.
+// refuses as too large gets a Warning event on sources, and put answers
+// errHeld: it is not retried until something changes.
 func (w *writer) put(ctx context.Context, desired client.Object, sources []*networkingv1.Ingress) error {
 	key, kind := client.ObjectKeyFromObject(desired), gvkOf(desired).Kind
 	host := desired.GetAnnotations()[convert.AnnotationHost]
