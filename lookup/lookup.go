@@ -26,7 +26,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"github.com/go-logr/logr"
@@ -263,6 +262,7 @@ type Informers struct {
 	// The indexers of the cluster-wide informers.
 	classes, services, ingresses toolscache.Indexer
 	log                          logr.Logger
+	credentials                  credentialMemo
 }
 
 var _ convert.View = (*Informers)(nil)
@@ -303,8 +303,13 @@ func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Infor
 	}); err != nil {
 		return nil, fmt.Errorf("indexing Ingresses by host: %w", err)
 	}
-	if _, err := watch(secretMetadata()); err != nil {
+	// The credentials memo forgets on every event of either kind.
+	secrets, err := watch(secretMetadata())
+	if err != nil {
 		return nil, err
+	}
+	if _, err := secrets.AddEventHandler(cl.credentials.handler()); err != nil {
+		return nil, fmt.Errorf("watching Secrets: %w", err)
 	}
 	if !o.CertManager {
 		return cl, nil
@@ -314,8 +319,12 @@ func New(ctx context.Context, c cache.Cache, o Options, log logr.Logger) (*Infor
 	}); err != nil {
 		return nil, fmt.Errorf("indexing cert-manager Certificates by spec.secretName: %w", err)
 	}
-	if _, err := watch(&cmv1.Certificate{}); err != nil {
+	certs, err := watch(&cmv1.Certificate{})
+	if err != nil {
 		return nil, err
+	}
+	if _, err := certs.AddEventHandler(cl.credentials.handler()); err != nil {
+		return nil, fmt.Errorf("watching cert-manager Certificates: %w", err)
 	}
 	return cl, nil
 }
@@ -372,80 +381,6 @@ func (c *Informers) Service(namespace, name string) (*corev1.Service, bool) {
 	return cached[corev1.Service](c.services, namespace+"/"+name)
 }
 
-// secretProbes recycles the objects SecretExists reads into: every TLS
-// entry of every review asks.
-var secretProbes = sync.Pool{New: func() any { return new(metav1.PartialObjectMetadata) }}
-
-// SecretExists implements convert.Credentials.
-func (c *Informers) SecretExists(name string) bool {
-	return c.secret(name, func(*metav1.PartialObjectMetadata) {})
-}
-
-// secret reads the cached metadata of the Secret of that name in the
-// gateway namespace and, if it exists, hands it to read, which must not
-// keep it.
-func (c *Informers) secret(name string, read func(*metav1.PartialObjectMetadata)) bool {
-	probe := secretProbes.Get().(*metav1.PartialObjectMetadata)
-	defer secretProbes.Put(probe)
-	// A read overwrites the probe's kind too; the cache finds the
-	// informer by it.
-	*probe = metav1.PartialObjectMetadata{}
-	probe.SetGroupVersionKind(secretGVK)
-	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, probe, client.UnsafeDisableDeepCopy)
-	c.failed(err, "Secret", "namespace", c.opts.GatewayNamespace, "name", name)
-	if err == nil {
-		read(probe)
-	}
-	return err == nil
-}
-
-// CertificateFor implements convert.Credentials. When several Certificates
-// issue the same Secret, the first by name is returned.
-func (c *Informers) CertificateFor(secretName string) (string, bool) {
-	if cert := c.certificate(secretName); cert != nil {
-		return cert.Name, true
-	}
-	return "", false
-}
-
-// certificate returns the cached Certificate that issues the Secret, the
-// first by name when several do, or nil.
-func (c *Informers) certificate(secretName string) *cmv1.Certificate {
-	if !c.opts.CertManager {
-		return nil
-	}
-	var list cmv1.CertificateList
-	if err := c.reader.List(context.Background(), &list, client.InNamespace(c.opts.GatewayNamespace),
-		client.MatchingFields{secretNameIndex: secretName}, client.UnsafeDisableDeepCopy); err != nil {
-		c.failed(err, "Certificates", "namespace", c.opts.GatewayNamespace, "secretName", secretName)
-		return nil
-	}
-	if len(list.Items) == 0 {
-		return nil
-	}
-	first := &list.Items[0]
-	for i := range list.Items {
-		if list.Items[i].Name < first.Name {
-			first = &list.Items[i]
-		}
-	}
-	return first
-}
-
-// CredentialUse implements convert.Credentials from the Secret's
-// annotation and its Certificate's (convert.UseOf), as the cache keeps
-// them.
-func (c *Informers) CredentialUse(secretName string) convert.CredentialUse {
-	var use convert.CredentialUse
-	c.secret(secretName, func(m *metav1.PartialObjectMetadata) {
-		use.Namespaces, use.Declared = m.Annotations[convert.AnnotationAllowedNamespaces]
-	})
-	if cert := c.certificate(secretName); cert != nil {
-		use = convert.UseOf(use, cert)
-	}
-	return use
-}
-
 // ingressIndex is a client-go index function of Ingresses, typed or
 // packed, by hosts.
 func ingressIndex(hosts func(*networkingv1.Ingress) []string) toolscache.IndexFunc {
@@ -491,35 +426,52 @@ func (c *Informers) DestinationIngresses(service string) []*networkingv1.Ingress
 	return c.byIndex(destIndex, service, (*packedIngress).ingress)
 }
 
-// Admission returns the view of one admission: c's answers, except that
-// each packed Ingress (Options.Packed) is decoded once however often the
-// admission's checks ask for it (host ownership, route limits and
-// conflicts each read the Ingresses of a host). Without Packed it is c.
-// The view is for one goroutine, and for one admission only: it holds
-// what it decoded.
+// Admission returns the view of one admission: c's answers, each asked
+// of the cache once however often the admission's checks ask (host
+// ownership, route limits and conflicts each read the Ingresses of a
+// host; the TLS checks read a Secret twice), and, over a packed cache
+// (Options.Packed), each Ingress decoded once. The view is for one
+// goroutine, and for one admission only: it holds what it read, so its
+// answers are those of the moment each was first asked.
 func (c *Informers) Admission() convert.View {
-	if !c.opts.Packed {
-		return c
-	}
 	return &admission{Informers: c}
 }
 
-// admission is the view of one admission over a packed cache.
+// admission is the view of one admission.
 type admission struct {
 	*Informers
 	decoded map[*packedIngress]*networkingv1.Ingress
+	lists   []indexAnswer // few: an Ingress has few hosts
+}
+
+// indexAnswer is the answer of one lookup of an Ingress index.
+type indexAnswer struct {
+	index, key string
+	ings       []*networkingv1.Ingress
 }
 
 func (a *admission) HostIngresses(host string) []*networkingv1.Ingress {
-	return a.byIndex(hostIndex, host, a.unpack)
+	return a.list(hostIndex, host)
 }
 
 func (a *admission) TLSIngresses(host string) []*networkingv1.Ingress {
-	return a.byIndex(tlsIndex, host, a.unpack)
+	return a.list(tlsIndex, host)
 }
 
 func (a *admission) DestinationIngresses(service string) []*networkingv1.Ingress {
-	return a.byIndex(destIndex, service, a.unpack)
+	return a.list(destIndex, service)
+}
+
+// list answers an index lookup, once per admission.
+func (a *admission) list(index, key string) []*networkingv1.Ingress {
+	for _, l := range a.lists {
+		if l.index == index && l.key == key {
+			return l.ings
+		}
+	}
+	ings := a.byIndex(index, key, a.unpack)
+	a.lists = append(a.lists, indexAnswer{index, key, ings})
+	return ings
 }
 
 // unpack decodes p, once per admission.

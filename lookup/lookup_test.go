@@ -15,8 +15,10 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/lookup"
@@ -24,17 +26,27 @@ import (
 	"github.com/ingressguard/ingressguard/test/envtest"
 )
 
-// start builds a cache for o the way the manager does and starts it.
-func start(t *testing.T, env *envtest.Env, o lookup.Options) (*lookup.Informers, cache.Cache) {
+// start builds a cache for o the way the manager does (lookup.NewCache,
+// with the manager's kind of REST mapper) and starts it.
+func start(t testing.TB, env *envtest.Env, o lookup.Options) (*lookup.Informers, cache.Cache) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	opts := server.CacheOptions(convert.DefaultSettings(), o, false)
 	opts.Scheme = env.Scheme
-	c, err := cache.New(env.Config, opts)
+	// As the manager does: one HTTP client and a dynamic REST mapper.
+	httpClient, err := rest.HTTPClientFor(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := lookup.New(ctx, c, o, testr.New(t))
+	if opts.Mapper, err = apiutil.NewDynamicRESTMapper(env.Config, httpClient); err != nil {
+		t.Fatal(err)
+	}
+	opts.HTTPClient = httpClient
+	c, err := lookup.NewCache(env.Config, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := lookup.New(ctx, c, o, testr.NewWithInterface(t, testr.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,9 +229,21 @@ func TestCluster(t *testing.T) {
 		envtest.Until(t, "the cache to show the Secrets and Certificates", func() bool {
 			return cl.SecretExists("undeclared-tls") && cl.CredentialUse("both-tls").Certificate == "both" && cl.CredentialUse("issued-declared-tls").Declared
 		})
+		// An admission's view reads each Secret once, for both questions,
+		// and answers as the Informers do.
+		admission := cl.Admission()
 		for name, w := range want {
 			if got := cl.CredentialUse(name); !reflect.DeepEqual(got, w) {
 				t.Errorf("CredentialUse(%s) = %+v, want %+v", name, got, w)
+			}
+			exists := name != "issued-declared-tls"
+			for range 2 {
+				if got := admission.SecretExists(name); got != exists {
+					t.Errorf("admission view: SecretExists(%s) = %v, want %v", name, got, exists)
+				}
+				if got := admission.CredentialUse(name); !reflect.DeepEqual(got, w) {
+					t.Errorf("admission view: CredentialUse(%s) = %+v, want %+v", name, got, w)
+				}
 			}
 		}
 		var secrets metav1.PartialObjectMetadataList
@@ -246,6 +270,40 @@ func TestCluster(t *testing.T) {
 				t.Errorf("cached %s keeps annotations other than %s: %v", m.Name, convert.AnnotationAllowedNamespaces, m.Annotations)
 			}
 		}
+	})
+
+	t.Run("credentials: answers change with the Secrets and Certificates", func(t *testing.T) {
+		// The answers are remembered between admissions; every change of a
+		// Secret or Certificate must show in the next ones.
+		for range 2 {
+			if use := cl.CredentialUse("declared-tls"); use.Namespaces != "team-a" {
+				t.Fatalf("CredentialUse(declared-tls) = %+v before any change", use)
+			}
+		}
+		var s corev1.Secret
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: envtest.IstioNamespace, Name: "declared-tls"}, &s); err != nil {
+			t.Fatal(err)
+		}
+		s.Annotations[convert.AnnotationAllowedNamespaces] = "team-z"
+		if err := env.Client.Update(ctx, &s); err != nil {
+			t.Fatal(err)
+		}
+		envtest.Until(t, "CredentialUse(declared-tls) to show the updated annotation", func() bool {
+			return cl.CredentialUse("declared-tls").Namespaces == "team-z"
+		})
+		create(&cmv1.Certificate{
+			ObjectMeta: metav1.ObjectMeta{Name: "late", Namespace: envtest.IstioNamespace},
+			Spec: cmv1.CertificateSpec{SecretName: "declared-tls", DNSNames: []string{"late.example.com"},
+				IssuerRef: cmmeta.IssuerReference{Name: "letsencrypt", Kind: "ClusterIssuer"}},
+		})
+		envtest.Until(t, "CertificateFor(declared-tls) to show the new Certificate", func() bool {
+			name, ok := cl.CertificateFor("declared-tls")
+			return ok && name == "late"
+		})
+		if err := env.Client.Delete(ctx, &s); err != nil {
+			t.Fatal(err)
+		}
+		envtest.Until(t, "SecretExists(declared-tls) to be false once it is deleted", func() bool { return !cl.SecretExists("declared-tls") })
 	})
 
 	t.Run("Ingresses by rule host", func(t *testing.T) {

@@ -120,9 +120,16 @@ func TestAdmissionDecodesOnce(t *testing.T) {
 			t.Errorf("%s decoded team-a/web again within one admission", what)
 		}
 	}
-	typed := &Informers{ingresses: ix}
-	if typed.Admission() != convert.View(typed) {
-		t.Error("Admission of a typed cache is a view of its own; it has nothing to decode")
+	// Over a typed cache, the view answers the cached Ingress itself.
+	in := helmIngress()
+	typed := &Informers{ingresses: toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{
+		hostIndex: ingressIndex(convert.VirtualServiceHosts),
+	})}
+	if err := typed.ingresses.Add(in); err != nil {
+		t.Fatal(err)
+	}
+	if got := typed.Admission().HostIngresses(host); len(got) != 1 || got[0] != in {
+		t.Errorf("HostIngresses(%s) over a typed cache = %v, want the cached Ingress itself", host, got)
 	}
 }
 
