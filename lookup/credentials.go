@@ -22,6 +22,14 @@ type credential struct {
 	cert             *cmv1.Certificate
 }
 
+// certificateName is the name of c's Certificate, if it has one.
+func (c credential) certificateName() (string, bool) {
+	if c.cert == nil {
+		return "", false
+	}
+	return c.cert.Name, true
+}
+
 // use is the convert.CredentialUse of c.
 func (c credential) use() convert.CredentialUse {
 	use := convert.CredentialUse{Declared: c.declared, Namespaces: c.namespaces}
@@ -37,7 +45,8 @@ func (c credential) use() convert.CredentialUse {
 const maxRemembered = 256
 
 // credentialMemo remembers the answers of the cache about Secret names
-// until the next event of the Secret or Certificate informers. The
+// for admissions (Informers.Admission), until the next event of the
+// Secret or Certificate informers. The
 // lookups behind one answer go through controller-runtime's cache, which
 // for a type cached in one namespace finds the informer and copies by
 // reflection on every read: a third of the cost of validating an Ingress
@@ -90,24 +99,21 @@ func (m *credentialMemo) get(name string, read func() credential) credential {
 // secretProbes recycles the objects secret reads into.
 var secretProbes = sync.Pool{New: func() any { return new(metav1.PartialObjectMetadata) }}
 
-// credential returns what the cache says of the Secret name, remembered
-// until the next change of a Secret or Certificate.
+// credential reads what the cache says of the Secret name.
 func (c *Informers) credential(name string) credential {
-	return c.credentials.get(name, func() credential {
-		cred := credential{cert: c.certificate(name)}
-		probe := secretProbes.Get().(*metav1.PartialObjectMetadata)
-		defer secretProbes.Put(probe)
-		// A read overwrites the probe's kind too; the cache finds the
-		// informer by it.
-		*probe = metav1.PartialObjectMetadata{}
-		probe.SetGroupVersionKind(secretGVK)
-		err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, probe, client.UnsafeDisableDeepCopy)
-		c.failed(err, "Secret", "namespace", c.opts.GatewayNamespace, "name", name)
-		if cred.exists = err == nil; cred.exists {
-			cred.namespaces, cred.declared = probe.Annotations[convert.AnnotationAllowedNamespaces]
-		}
-		return cred
-	})
+	cred := credential{cert: c.certificate(name)}
+	probe := secretProbes.Get().(*metav1.PartialObjectMetadata)
+	defer secretProbes.Put(probe)
+	// A read overwrites the probe's kind too; the cache finds the informer
+	// by it.
+	*probe = metav1.PartialObjectMetadata{}
+	probe.SetGroupVersionKind(secretGVK)
+	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, probe, client.UnsafeDisableDeepCopy)
+	c.failed(err, "Secret", "namespace", c.opts.GatewayNamespace, "name", name)
+	if cred.exists = err == nil; cred.exists {
+		cred.namespaces, cred.declared = probe.Annotations[convert.AnnotationAllowedNamespaces]
+	}
+	return cred
 }
 
 // SecretExists implements convert.Credentials.
@@ -116,10 +122,7 @@ func (c *Informers) SecretExists(name string) bool { return c.credential(name).e
 // CertificateFor implements convert.Credentials. When several Certificates
 // issue the same Secret, the first by name is returned.
 func (c *Informers) CertificateFor(secretName string) (string, bool) {
-	if cert := c.credential(secretName).cert; cert != nil {
-		return cert.Name, true
-	}
-	return "", false
+	return c.credential(secretName).certificateName()
 }
 
 // CredentialUse implements convert.Credentials from the Secret's
@@ -127,6 +130,25 @@ func (c *Informers) CertificateFor(secretName string) (string, bool) {
 // them.
 func (c *Informers) CredentialUse(secretName string) convert.CredentialUse {
 	return c.credential(secretName).use()
+}
+
+// remembered is credential through the memo: only admissions read it.
+// A reconciler must not: the event that queues its reconcile can reach it
+// before the memo's handler has forgotten the answer the event changed,
+// and that reconcile would then write from the old answer until the next
+// event.
+func (c *Informers) remembered(name string) credential {
+	return c.credentials.get(name, func() credential { return c.credential(name) })
+}
+
+func (a *admission) SecretExists(name string) bool { return a.remembered(name).exists }
+
+func (a *admission) CertificateFor(secretName string) (string, bool) {
+	return a.remembered(secretName).certificateName()
+}
+
+func (a *admission) CredentialUse(secretName string) convert.CredentialUse {
+	return a.remembered(secretName).use()
 }
 
 // certificate returns the cached Certificate that issues the Secret, the

@@ -273,10 +273,11 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("credentials: answers change with the Secrets and Certificates", func(t *testing.T) {
-		// The answers are remembered between admissions; every change of a
-		// Secret or Certificate must show in the next ones.
+		// Admissions' answers are remembered between admissions (each makes
+		// its own view); every change of a Secret or Certificate must show
+		// in the next ones.
 		for range 2 {
-			if use := cl.CredentialUse("declared-tls"); use.Namespaces != "team-a" {
+			if use := cl.Admission().CredentialUse("declared-tls"); use.Namespaces != "team-a" {
 				t.Fatalf("CredentialUse(declared-tls) = %+v before any change", use)
 			}
 		}
@@ -289,7 +290,7 @@ func TestCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		envtest.Until(t, "CredentialUse(declared-tls) to show the updated annotation", func() bool {
-			return cl.CredentialUse("declared-tls").Namespaces == "team-z"
+			return cl.Admission().CredentialUse("declared-tls").Namespaces == "team-z"
 		})
 		create(&cmv1.Certificate{
 			ObjectMeta: metav1.ObjectMeta{Name: "late", Namespace: envtest.IstioNamespace},
@@ -297,13 +298,13 @@ func TestCluster(t *testing.T) {
 				IssuerRef: cmmeta.IssuerReference{Name: "letsencrypt", Kind: "ClusterIssuer"}},
 		})
 		envtest.Until(t, "CertificateFor(declared-tls) to show the new Certificate", func() bool {
-			name, ok := cl.CertificateFor("declared-tls")
+			name, ok := cl.Admission().CertificateFor("declared-tls")
 			return ok && name == "late"
 		})
 		if err := env.Client.Delete(ctx, &s); err != nil {
 			t.Fatal(err)
 		}
-		envtest.Until(t, "SecretExists(declared-tls) to be false once it is deleted", func() bool { return !cl.SecretExists("declared-tls") })
+		envtest.Until(t, "SecretExists(declared-tls) to be false once it is deleted", func() bool { return !cl.Admission().SecretExists("declared-tls") })
 	})
 
 	t.Run("Ingresses by rule host", func(t *testing.T) {
