@@ -12,7 +12,9 @@
 //     holds Secret data;
 //   - cert-manager Certificates of the gateway namespace, slimmed to
 //     spec.secretName (indexed), spec.dnsNames and the annotation that
-//     says who may use them, when cert-manager's API is served.
+//     says who may use them, when cert-manager's API is served; what
+//     they and the Secrets say of a name is remembered for admissions
+//     until the next event of either (credentials.go).
 //
 // Wire it into a manager in two steps: CacheObjects when building the
 // manager's cache (server.CacheOptions), New before starting it.
