@@ -6,7 +6,9 @@ import (
 	"sync/atomic"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -20,6 +22,9 @@ type credential struct {
 	exists, declared bool
 	namespaces       string
 	cert             *cmv1.Certificate
+	// failed says a lookup failed otherwise than "not found" (logged):
+	// such an answer is not remembered.
+	failed bool
 }
 
 // certificateName is the name of c's Certificate, if it has one.
@@ -41,7 +46,8 @@ func (c credential) use() convert.CredentialUse {
 
 // maxRemembered bounds the names a credentialMemo holds: each admission
 // asks for the names its Ingress writes, so anyone who may create an
-// Ingress chooses them.
+// Ingress chooses them. Names longer than a Secret's name can be, which
+// only a review sent around the API server carries, are never remembered.
 const maxRemembered = 256
 
 // credentialMemo remembers the answers of the cache about Secret names
@@ -84,6 +90,9 @@ func (m *credentialMemo) get(name string, read func() credential) credential {
 		return a
 	}
 	a = read()
+	if a.failed || len(name) > validation.DNS1123SubdomainMaxLength {
+		return a
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.gen.Load() != g {
@@ -101,7 +110,8 @@ var secretProbes = sync.Pool{New: func() any { return new(metav1.PartialObjectMe
 
 // credential reads what the cache says of the Secret name.
 func (c *Informers) credential(name string) credential {
-	cred := credential{cert: c.certificate(name)}
+	var cred credential
+	cred.cert, cred.failed = c.certificate(name)
 	probe := secretProbes.Get().(*metav1.PartialObjectMetadata)
 	defer secretProbes.Put(probe)
 	// A read overwrites the probe's kind too; the cache finds the informer
@@ -110,6 +120,7 @@ func (c *Informers) credential(name string) credential {
 	probe.SetGroupVersionKind(secretGVK)
 	err := c.reader.Get(context.Background(), client.ObjectKey{Namespace: c.opts.GatewayNamespace, Name: name}, probe, client.UnsafeDisableDeepCopy)
 	c.failed(err, "Secret", "namespace", c.opts.GatewayNamespace, "name", name)
+	cred.failed = cred.failed || err != nil && !apierrors.IsNotFound(err)
 	if cred.exists = err == nil; cred.exists {
 		cred.namespaces, cred.declared = probe.Annotations[convert.AnnotationAllowedNamespaces]
 	}
@@ -152,19 +163,20 @@ func (a *admission) CredentialUse(secretName string) convert.CredentialUse {
 }
 
 // certificate returns the cached Certificate that issues the Secret, the
-// first by name when several do, or nil.
-func (c *Informers) certificate(secretName string) *cmv1.Certificate {
+// first by name when several do, or nil; failed says the lookup failed
+// (logged).
+func (c *Informers) certificate(secretName string) (_ *cmv1.Certificate, failed bool) {
 	if !c.opts.CertManager {
-		return nil
+		return nil, false
 	}
 	var list cmv1.CertificateList
 	if err := c.reader.List(context.Background(), &list, client.InNamespace(c.opts.GatewayNamespace),
 		client.MatchingFields{secretNameIndex: secretName}, client.UnsafeDisableDeepCopy); err != nil {
 		c.failed(err, "Certificates", "namespace", c.opts.GatewayNamespace, "secretName", secretName)
-		return nil
+		return nil, true
 	}
 	if len(list.Items) == 0 {
-		return nil
+		return nil, false
 	}
 	first := &list.Items[0]
 	for i := range list.Items {
@@ -172,5 +184,5 @@ func (c *Informers) certificate(secretName string) *cmv1.Certificate {
 			first = &list.Items[i]
 		}
 	}
-	return first
+	return first, false
 }

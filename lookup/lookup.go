@@ -6,8 +6,8 @@
 //   - IngressClasses, Services and Ingresses cluster-wide (Services slimmed
 //     to their name and ports, Ingresses indexed by VirtualService host),
 //     read straight from the informers' indexers; a process that only
-//     admits holds its Ingresses packed (Options.Packed), and judges each
-//     admission against Informers.Admission;
+//     admits holds its Ingresses packed (Options.Packed); the webhooks
+//     judge each admission against Informers.Admission;
 //   - Secrets of the gateway namespace as metadata only, so the process never
 //     holds Secret data;
 //   - cert-manager Certificates of the gateway namespace, slimmed to
@@ -428,13 +428,15 @@ func (c *Informers) DestinationIngresses(service string) []*networkingv1.Ingress
 	return c.byIndex(destIndex, service, (*packedIngress).ingress)
 }
 
-// Admission returns the view of one admission: c's answers, each asked
-// of the cache once however often the admission's checks ask (host
-// ownership, route limits and conflicts each read the Ingresses of a
-// host; the TLS checks read a Secret twice), and, over a packed cache
-// (Options.Packed), each Ingress decoded once. The view is for one
-// goroutine, and for one admission only: it holds what it read, so its
-// answers are those of the moment each was first asked.
+// Admission returns the view of one admission: c's answers, each index
+// lookup asked of the cache once however often the admission's checks ask
+// (host ownership, route limits and conflicts each read the Ingresses of
+// a host) and, over a packed cache (Options.Packed), each Ingress decoded
+// once; what the cache says of a TLS Secret name is remembered between
+// admissions (credentialMemo), so those answers may come from an earlier
+// admission's read. The view is for one goroutine, and for one admission
+// only: it holds the Ingresses it read, so those answers are those of the
+// moment each was first asked.
 func (c *Informers) Admission() convert.View {
 	return &admission{Informers: c}
 }
@@ -443,14 +445,13 @@ func (c *Informers) Admission() convert.View {
 type admission struct {
 	*Informers
 	decoded map[*packedIngress]*networkingv1.Ingress
-	lists   []indexAnswer // few: an Ingress has few hosts
+	// lists is a map, not a slice searched in turn: a review can name
+	// thousands of hosts.
+	lists map[indexKey][]*networkingv1.Ingress
 }
 
-// indexAnswer is the answer of one lookup of an Ingress index.
-type indexAnswer struct {
-	index, key string
-	ings       []*networkingv1.Ingress
-}
+// indexKey names one lookup of an Ingress index.
+type indexKey struct{ index, key string }
 
 func (a *admission) HostIngresses(host string) []*networkingv1.Ingress {
 	return a.list(hostIndex, host)
@@ -466,13 +467,15 @@ func (a *admission) DestinationIngresses(service string) []*networkingv1.Ingress
 
 // list answers an index lookup, once per admission.
 func (a *admission) list(index, key string) []*networkingv1.Ingress {
-	for _, l := range a.lists {
-		if l.index == index && l.key == key {
-			return l.ings
-		}
+	k := indexKey{index, key}
+	if ings, ok := a.lists[k]; ok {
+		return ings
 	}
 	ings := a.byIndex(index, key, a.unpack)
-	a.lists = append(a.lists, indexAnswer{index, key, ings})
+	if a.lists == nil {
+		a.lists = map[indexKey][]*networkingv1.Ingress{}
+	}
+	a.lists[k] = ings
 	return ings
 }
 

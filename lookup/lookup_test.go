@@ -229,8 +229,7 @@ func TestCluster(t *testing.T) {
 		envtest.Until(t, "the cache to show the Secrets and Certificates", func() bool {
 			return cl.SecretExists("undeclared-tls") && cl.CredentialUse("both-tls").Certificate == "both" && cl.CredentialUse("issued-declared-tls").Declared
 		})
-		// An admission's view reads each Secret once, for both questions,
-		// and answers as the Informers do.
+		// An admission's view, asked twice, answers as the Informers do.
 		admission := cl.Admission()
 		for name, w := range want {
 			if got := cl.CredentialUse(name); !reflect.DeepEqual(got, w) {

@@ -14,7 +14,8 @@ import (
 // type in some namespaces only, as CacheObjects does for Secrets and
 // Certificates, asks its RESTMapper on every Get and List whether the type
 // is namespaced, and the manager's mapper answers by trying each API group
-// in turn, on every admission that checks a TLS Secret. A cache reads a fixed set of types whose mappings do
+// in turn: on every reconcile that reads a TLS Secret, and on every
+// admission that credentialMemo cannot answer. A cache reads a fixed set of types whose mappings do
 // not change while they are served, so the memory stays small; failed
 // lookups are not remembered, so a type installed later is still found.
 func NewCache(cfg *rest.Config, opts cache.Options) (cache.Cache, error) {
