@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ingressguard/ingressguard/convert"
 	"github.com/ingressguard/ingressguard/lookup"
@@ -29,11 +28,7 @@ import (
 func BenchmarkAdmissionView(b *testing.B) {
 	env := envtest.StartT(b, envtest.Options{})
 	ctx := b.Context()
-	create := func(obj client.Object) {
-		if err := env.Client.Create(ctx, obj); err != nil {
-			b.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
-		}
-	}
+	create := creator(b, env)
 	teams := []string{"team-a", "team-b", "team-c"}
 	for _, ns := range teams {
 		create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})

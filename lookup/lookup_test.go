@@ -62,17 +62,23 @@ func start(t testing.TB, env *envtest.Env, o lookup.Options) (*lookup.Informers,
 	return cl, c
 }
 
-func TestCluster(t *testing.T) {
-	env := envtest.StartT(t, envtest.Options{})
-	ctx := t.Context()
-	create := func(objs ...client.Object) {
+// creator returns a function that creates objects in env, failing t on an
+// error.
+func creator(t testing.TB, env *envtest.Env) func(objs ...client.Object) {
+	return func(objs ...client.Object) {
 		t.Helper()
 		for _, obj := range objs {
-			if err := env.Client.Create(ctx, obj); err != nil {
+			if err := env.Client.Create(t.Context(), obj); err != nil {
 				t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
 			}
 		}
 	}
+}
+
+func TestCluster(t *testing.T) {
+	env := envtest.StartT(t, envtest.Options{})
+	ctx := t.Context()
+	create := creator(t, env)
 	create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})
 
 	served, err := lookup.CertManagerServed(env.Config)
