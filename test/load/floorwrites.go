@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -38,13 +39,26 @@ func generated(r *convert.Result) map[string][]client.Object {
 	return out
 }
 
-// floorWrites is the convergence floor: it creates copies of the objects
-// of want whose names are not in except, in floorNS, with as many workers
-// as the host reconciler has (controller.DefaultWorkers), each creating
-// one name's objects in turn, as a reconcile does; it times the creates,
-// then deletes the copies. The reconcilers watch the gateway namespace
-// only, so they never see them.
+// floorWrites is the convergence floor: it times writeCopies of the
+// objects of want whose names are not in except, with the CPU each
+// process used meanwhile, then deletes the copies.
 func (b *bench) floorWrites(ctx context.Context, want, except map[string][]client.Object) (floorRun, error) {
+	cpu := b.sampleCPU(ctx)
+	r, err := b.writeCopies(ctx, want, except)
+	r.CPU = cpu.until(time.Now())
+	if err != nil {
+		return r, err
+	}
+	return r, b.deleteCopies(ctx)
+}
+
+// writeCopies creates copies of the objects of want whose names are not
+// in except, in floorNS, with as many workers as the host reconciler has
+// (controller.DefaultWorkers), each creating one name's objects in turn,
+// as a reconcile does, and returns once every create was answered. The
+// reconcilers watch the gateway namespace only, so they never see the
+// copies. The CPU is left to the caller.
+func (b *bench) writeCopies(ctx context.Context, want, except map[string][]client.Object) (floorRun, error) {
 	var keys []string
 	for name := range want {
 		if _, ok := except[name]; !ok {
@@ -78,7 +92,6 @@ func (b *bench) floorWrites(ctx context.Context, want, except map[string][]clien
 			}
 		})
 	}
-	cpu := b.sampleCPU(ctx)
 	t0 := time.Now()
 	for _, k := range keys {
 		r.Objects += len(want[k])
@@ -90,14 +103,47 @@ func (b *bench) floorWrites(ctx context.Context, want, except map[string][]clien
 	close(next)
 	wg.Wait()
 	r.Seconds = time.Since(t0).Seconds()
-	r.CPU = cpu.until(time.Now())
 	if firstErr != nil {
 		return r, firstErr
 	}
+	return r, ctx.Err()
+}
+
+// deleteCopies deletes what writeCopies created.
+func (b *bench) deleteCopies(ctx context.Context) error {
 	for _, obj := range []client.Object{&istionet.Gateway{}, &istionet.VirtualService{}} {
 		if err := b.client.DeleteAllOf(ctx, obj, client.InNamespace(floorNS)); err != nil {
-			return r, err
+			return err
 		}
 	}
-	return r, ctx.Err()
+	return nil
+}
+
+// together is the least the live convergence's work takes on this
+// machine: with the reconcilers stopped, it creates the Ingresses from
+// up to to through the webhooks, 8 at a time, as createAlone does (after
+// it, on the same range: the fixtures of an Ingress need the Secrets of
+// the Ingresses before it), and at
+// the same time writeCopies the objects of want whose names are not in
+// except, as floorWrites does. Those are the live run's writes, made by
+// plain clients that wait for nothing and watch nothing. Seconds is from
+// the first create until both are done; Objects counts the Ingresses and
+// the copies, Workers both clients' workers. It deletes what it created.
+func (b *bench) together(ctx context.Context, from, to int, want, except map[string][]client.Object) (floorRun, error) {
+	pre, ings := fixtures(from, to)
+	if err := createAll(ctx, b.client, 16, pre); err != nil {
+		return floorRun{}, err
+	}
+	cpu := b.sampleCPU(ctx)
+	t0 := time.Now()
+	var created error
+	var wg sync.WaitGroup
+	wg.Go(func() { created = createAll(ctx, b.client, 8, ings) })
+	w, err := b.writeCopies(ctx, want, except)
+	wg.Wait()
+	r := floorRun{Objects: len(ings) + w.Objects, Workers: 8 + w.Workers, Seconds: time.Since(t0).Seconds(), CPU: cpu.until(time.Now())}
+	if err = errors.Join(created, err); err != nil {
+		return r, err
+	}
+	return r, errors.Join(b.deleteCopies(ctx), deleteAll(ctx, b.client, 16, append(ings, pre...)))
 }

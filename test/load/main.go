@@ -569,6 +569,10 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	logf("with the reconcilers stopped, creating %d Ingresses took %.1f s; CPU seconds: %s", conv.CreateAlone.Objects, conv.CreateAlone.Seconds, conv.CreateAlone.CPU)
+	if conv.Together, err = b.together(ctx, to, to+o.converge, generated(after), generated(before)); err != nil {
+		return err
+	}
+	logf("with the reconcilers stopped, creating %d Ingresses while a plain client wrote the %d objects took %.1f s; CPU seconds: %s", o.converge, conv.LiveFloor.Objects, conv.Together.Seconds, conv.Together.CPU)
 	for _, obj := range []client.Object{&istionet.Gateway{}, &istionet.VirtualService{}} {
 		if err := b.client.DeleteAllOf(ctx, obj, client.InNamespace(gatewayNS), client.MatchingLabels{convert.LabelManagedBy: convert.ManagedBy}); err != nil {
 			return err

@@ -92,6 +92,11 @@ type convergence struct {
 	// CreateAlone is creating as many other Ingresses the same way with
 	// the reconcilers stopped (see createAlone).
 	CreateAlone floorRun
+	// Together is creating as many other Ingresses again, with the
+	// reconcilers stopped, while a plain client writes LiveFloor's
+	// objects (see together): the live run's work without the
+	// reconcilers, the least it takes on this machine.
+	Together floorRun
 	// LiveFloor is a plain API client writing the objects of the Hosts
 	// new hosts, ColdFloor all the cluster's objects (see floorWrites).
 	LiveFloor, ColdFloor floorRun
@@ -106,6 +111,16 @@ func (c convergence) VsBothFloors() float64 {
 		return c.LiveSeconds / both
 	}
 	return 0
+}
+
+// VsTogether returns the live convergence time as a ratio to Together's,
+// and Together's as a ratio to the plain writer's: how much of the
+// writer's ratio the machine leaves to the reconcilers.
+func (c convergence) VsTogether() (live, floor float64) {
+	if c.Together.Seconds <= 0 || c.LiveFloor.Seconds <= 0 {
+		return 0, 0
+	}
+	return c.LiveSeconds / c.Together.Seconds, c.Together.Seconds / c.LiveFloor.Seconds
 }
 
 // VsFloor returns the convergence times as ratios to their floors'.
@@ -210,9 +225,10 @@ func (r *report) evaluate() {
 	}
 	c := r.Convergence
 	live, cold := c.VsFloor()
+	vsTogether, togetherVsWriter := c.VsTogether()
 	add(fmt.Sprintf("%d Ingresses converge within 1.5x the plain writer's time (created while the reconcilers run)", c.Ingresses), live > 0 && live <= 1.5,
-		"%.1f s after the first create (creating took %.1f s), the writer %.1f s: %.3fx (the writer plus creating alone, %.1f s: %.2fx)",
-		c.LiveSeconds, c.CreateSeconds, c.LiveFloor.Seconds, live, c.LiveFloor.Seconds+c.CreateAlone.Seconds, c.VsBothFloors())
+		"%.1f s after the first create (creating took %.1f s), the writer %.1f s: %.3fx (the writer plus creating alone, %.1f s: %.2fx; creating and writing together, %.1f s: %.2fx, itself %.2fx the writer's)",
+		c.LiveSeconds, c.CreateSeconds, c.LiveFloor.Seconds, live, c.LiveFloor.Seconds+c.CreateAlone.Seconds, c.VsBothFloors(), c.Together.Seconds, vsTogether, togetherVsWriter)
 	add(fmt.Sprintf("%d Ingresses converge within 2x the plain writer's time (cold start)", c.ClusterIngresses), cold > 0 && cold <= 2,
 		"%.1f s after the reconcilers started, the writer %.1f s: %.3fx", c.ColdSeconds, c.ColdFloor.Seconds, cold)
 	add(fmt.Sprintf("resync of %d converged Ingresses makes 0 writes", c.Resync.Ingresses), c.Resync.Writes == 0, "%d writes", c.Resync.Writes)
@@ -285,11 +301,13 @@ func (r *report) print(out io.Writer) error {
 	c := r.Convergence
 	p("CONVERGENCE: %d Ingresses on %d hosts, into a cluster of %d", c.Ingresses, c.Hosts, c.ClusterIngresses)
 	live, cold := c.VsFloor()
+	vsTogether, togetherVsWriter := c.VsTogether()
 	p("created while the reconcilers run\tcreated in %.1f s (8 at a time, through the webhooks); every Gateway and VirtualService equal to convert's %.1f s after the first create", c.CreateSeconds, c.LiveSeconds)
 	p("  its floor\ta plain API client creates the same %d objects, %d at a time, in %.1f s: convergence took %.2fx", c.LiveFloor.Objects, c.LiveFloor.Workers, c.LiveFloor.Seconds, live)
 	p("  CPU seconds\t%s, live; %s, its floor (%d CPUs)", c.LiveCPU, c.LiveFloor.CPU, runtime.NumCPU())
 	p("  creating alone\tthe same number of other Ingresses, %d at a time through the webhooks, the reconcilers stopped: %.1f s; CPU seconds %s", c.CreateAlone.Workers, c.CreateAlone.Seconds, c.CreateAlone.CPU)
 	p("  both floors\tthe writer's time plus creating alone, %.1f s: convergence took %.2fx", c.LiveFloor.Seconds+c.CreateAlone.Seconds, c.VsBothFloors())
+	p("  together\tthe same number of other Ingresses created while the plain client writes the same objects, the reconcilers stopped: %.1f s (%.2fx the writer's); convergence took %.2fx; CPU seconds %s", c.Together.Seconds, togetherVsWriter, vsTogether, c.Together.CPU)
 	p("cold start\tnone of the generated objects present; all equal to convert's %.1f s after the reconcilers started", c.ColdSeconds)
 	p("  its floor\ta plain API client creates the same %d objects, %d at a time, in %.1f s: convergence took %.2fx", c.ColdFloor.Objects, c.ColdFloor.Workers, c.ColdFloor.Seconds, cold)
 	p("resync of %d Ingresses\tfresh reconcilers on the converged cluster: %d Ingress and %d host keys reconciled %.1f s after start; %d write calls", c.Resync.Ingresses, c.Resync.Ingresses, c.Resync.Hosts, c.Resync.Seconds, c.Resync.Writes)
