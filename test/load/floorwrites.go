@@ -120,15 +120,15 @@ func (b *bench) deleteCopies(ctx context.Context) error {
 }
 
 // together is the least the live convergence's work takes on this
-// machine: with the reconcilers stopped, it creates the Ingresses from
-// up to to through the webhooks, 8 at a time, as createAlone does (after
-// it, on the same range: the fixtures of an Ingress need the Secrets of
-// the Ingresses before it), and at
-// the same time writeCopies the objects of want whose names are not in
-// except, as floorWrites does. Those are the live run's writes, made by
-// plain clients that wait for nothing and watch nothing. Seconds is from
-// the first create until both are done; Objects counts the Ingresses and
-// the copies, Workers both clients' workers. It deletes what it created.
+// machine. With the reconcilers stopped, it creates the fixtures'
+// Ingresses [from, to) through the webhooks, 8 at a time, as createAlone
+// does, and at the same time writeCopies the objects of want whose names
+// are not in except, as floorWrites does: the live run's writes, made by
+// plain clients that watch nothing and wait for nothing. It runs after
+// createAlone, on the same range, because the fixtures of an Ingress need
+// the Secrets of the Ingresses before it. Seconds is from the first
+// create until both are done; Objects counts the Ingresses and the
+// copies, Workers both clients' workers. It deletes what it created.
 func (b *bench) together(ctx context.Context, from, to int, want, except map[string][]client.Object) (floorRun, error) {
 	pre, ings := fixtures(from, to)
 	if err := createAll(ctx, b.client, 16, pre); err != nil {
