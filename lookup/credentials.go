@@ -52,13 +52,13 @@ const maxRemembered = 256
 
 // credentialMemo remembers the answers of the cache about Secret names
 // for admissions (Informers.Admission), until the next event of the
-// Secret or Certificate informers. The
-// lookups behind one answer go through controller-runtime's cache, which
-// for a type cached in one namespace finds the informer and copies by
-// reflection on every read: a third of the cost of validating an Ingress
-// with TLS against the cache (BenchmarkAdmissionView). An answer may lag
-// the informers' stores by the time their events take to reach the
-// handler that invalidates it, as the stores lag the API server.
+// Secret or Certificate informers. The lookups behind one answer go
+// through controller-runtime's cache, which for a type cached in one
+// namespace finds the informer and copies by reflection on every read: a
+// third of the cost of validating an Ingress with TLS against the cache
+// (BenchmarkAdmissionView). An answer may lag the informers' stores by the
+// time their events take to reach the handler that invalidates it, as the
+// stores lag the API server.
 type credentialMemo struct {
 	gen     atomic.Uint64 // counts the informers' events
 	mu      sync.RWMutex
